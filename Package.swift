@@ -1,0 +1,73 @@
+// swift-tools-version:6.0
+// moemae: Landsat scenes → 40×40 tiles → MoE-MAE embeddings → land-cover and expert maps.
+import PackageDescription
+
+/// Numeric code is compiled with full optimisation even in debug builds of dependants is not
+/// possible in SwiftPM; numeric tests are run with `swift test -c release` instead (scripts/test.sh).
+let package = Package(
+    name: "moemae",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "moemae", targets: ["moemae"]),
+        .library(name: "SafeTensors", targets: ["SafeTensors"]),
+        .library(name: "GeoRaster", targets: ["GeoRaster"]),
+        .library(name: "Landsat", targets: ["Landsat"]),
+        .library(name: "Tiling", targets: ["Tiling"]),
+        .library(name: "MoEMAE", targets: ["MoEMAE"]),
+        .library(name: "Probe", targets: ["Probe"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // C shims: a module map and one header each, nothing else.
+        .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
+        .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // The safetensors file format, shared by datasets, weights, embeddings and probes.
+        .target(name: "SafeTensors"),
+        // The only module that imports GDAL and PROJ.
+        .target(name: "GeoRaster", dependencies: ["CGDAL", "CPROJ"]),
+        // MTL metadata (ODL text, JSON, XML), scene discovery, band sets, QA bits.
+        .target(name: "Landsat"),
+        // Tile grid, edge policy, validity, geo-temporal metadata, dataset writer/reader.
+        .target(name: "Tiling", dependencies: ["GeoRaster", "Landsat", "SafeTensors"]),
+        // Model configuration, weights, kernels over BLAS, encoder/decoder, training.
+        .target(name: "MoEMAE", dependencies: [
+            "COpenBLAS", "SafeTensors",
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ]),
+        // Linear heads: fit, predict, metrics, label sources.
+        .target(name: "Probe", dependencies: [
+            "COpenBLAS", "SafeTensors", "GeoRaster", "Tiling", "MoEMAE",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Bounded Dispatch stages read → tile → batch → encode → classify → write; map outputs.
+        .target(name: "Pipeline", dependencies: [
+            "SafeTensors", "GeoRaster", "Landsat", "Tiling", "MoEMAE", "Probe",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // The command line only: parses, calls the libraries, prints.
+        .executableTarget(name: "moemae", dependencies: [
+            "SafeTensors", "GeoRaster", "Landsat", "Tiling", "MoEMAE", "Probe", "Pipeline",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // `swift run -c release MoEMAEBenchmarks`: the same benchmarks as `moemae bench`.
+        .executableTarget(name: "MoEMAEBenchmarks", dependencies: ["MoEMAE", "Tiling", "Pipeline"]),
+
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+        .testTarget(name: "GeoRasterTests", dependencies: ["GeoRaster"]),
+        .testTarget(name: "LandsatTests", dependencies: ["Landsat"]),
+        .testTarget(name: "TilingTests", dependencies: ["Tiling", "GeoRaster", "Landsat", "SafeTensors"]),
+        .testTarget(name: "MoEMAETests", dependencies: ["MoEMAE", "SafeTensors"]),
+        .testTarget(name: "ProbeTests", dependencies: ["Probe", "SafeTensors"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "GeoRaster", "SafeTensors"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SafeTensors"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

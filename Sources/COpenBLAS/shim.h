@@ -1,0 +1,2 @@
+// OpenBLAS's CBLAS interface plus its threading controls. Debian: libopenblas-dev.
+#include <cblas.h>

@@ -1,0 +1,2 @@
+// PROJ's C API (coordinate operations). Debian: libproj-dev.
+#include <proj.h>

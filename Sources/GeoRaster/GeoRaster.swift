@@ -1,0 +1,1 @@
+// GeoRaster module: see docs/architecture.md.

@@ -1,0 +1,1 @@
+// Landsat module: see docs/architecture.md.

@@ -1,0 +1,1 @@
+// MoEMAE module: see docs/architecture.md.

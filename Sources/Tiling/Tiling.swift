@@ -1,0 +1,1 @@
+// Tiling module: see docs/architecture.md.
