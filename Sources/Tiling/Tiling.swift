@@ -1,1 +1,0 @@
-// Tiling module: see docs/architecture.md.
