@@ -1,1 +1,0 @@
-// GeoRaster module: see docs/architecture.md.
