@@ -51,6 +51,7 @@ let package = Package(
         .target(name: "Pipeline", dependencies: [
             "SafeTensors", "GeoRaster", "Landsat", "Tiling", "MoEMAE", "Probe",
             .product(name: "Yams", package: "Yams"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The command line only: parses, calls the libraries, prints.
         .executableTarget(name: "moemae", dependencies: [

@@ -14,8 +14,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 py_missing=0
 python3 - <<'PY' 2>/dev/null || py_missing=1
-import safetensors, numpy, sklearn, jsonschema  # noqa: F401
+import safetensors, numpy, sklearn, jsonschema, referencing, yaml  # noqa: F401
 PY
 if [ "$py_missing" -eq 1 ]; then
-  python3 -m pip install -q --disable-pip-version-check safetensors numpy scikit-learn jsonschema 2>&1 | grep -v "Running pip as the 'root' user" || true
+  python3 -m pip install -q --disable-pip-version-check safetensors numpy scikit-learn jsonschema referencing pyyaml 2>&1 | grep -v "Running pip as the 'root' user" || true
 fi

@@ -1,0 +1,98 @@
+import Crypto
+import Foundation
+
+/// A fingerprint of everything that determines a scene's outputs, so `--resume` never mixes two
+/// different runs: the scene's input files (path, size, modification time), the SHA-256 of the weights
+/// and of the probe files, and the output-affecting options (``MapOptions/outputAffecting``).
+/// Speed options (workers, batch size, threads, queue depth) are not part of it.
+public enum RunFingerprint {
+    /// SHA-256 (lower-case hex) of a file's bytes, read in 4 MiB chunks.
+    public static func sha256(ofFile path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw OutputError(path: path, "cannot open to compute its SHA-256")
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while true {
+            let chunk = try handle.read(upToCount: 4 << 20) ?? Data()
+            if chunk.isEmpty { break }
+            hasher.update(data: chunk)
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Input files as `path|size|mtime` lines (sizes and times from `stat`); missing files are recorded as such.
+    public static func describeInputs(_ paths: [String]) -> [String] {
+        paths.sorted().map { p in
+            var st = stat()
+            guard stat(p, &st) == 0 else { return "\(p)|missing" }
+            return "\(p)|\(st.st_size)|\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+        }
+    }
+
+    /// SHA-256 hex over a canonical text of the inputs, model fingerprints and options.
+    public static func compute(inputs: [String], weightsSHA256: String, probeSHA256: String,
+                               options: [String: String]) -> String {
+        var text = "moemae-map-fingerprint-v1\n"
+        for line in describeInputs(inputs) { text += "input \(line)\n" }
+        text += "weights \(weightsSHA256)\nprobe \(probeSHA256)\n"
+        for key in options.keys.sorted() { text += "option \(key)=\(options[key]!)\n" }
+        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// `progress.json` in a scene's staging folder: how far an interrupted run got.
+///
+/// The writer appends tiles in row order, so the finished part of a scene is a prefix of tile rows.
+/// After each finished strip of rows is flushed to the partial rasters, the writer saves this file
+/// atomically (write, fsync, rename) with `finished_rows` and the accumulated statistics for those
+/// rows. `--resume` with the same ``fingerprint`` reopens the partial rasters, restores the statistics
+/// and starts reading at row `finished_rows`; any other fingerprint starts the scene afresh.
+public struct ResumeState: Codable, Equatable, Sendable {
+    public static let fileName = "progress.json"
+    public var format = "moemae-map-progress"
+    public var formatVersion = 1
+    public var fingerprint: String
+    public var gridRows: Int
+    public var gridCols: Int
+    /// Tile rows 0..<finishedRows are complete in the partial rasters.
+    public var finishedRows: Int
+    public var tilesMapped: Int
+    public var skipped: RunSummary.Skipped
+    /// Tiles per class index.
+    public var classCounts: [Int]
+    public var expertUsage: ExpertUsage
+
+    enum CodingKeys: String, CodingKey {
+        case format, formatVersion = "format_version", fingerprint, gridRows = "grid_rows", gridCols = "grid_cols"
+        case finishedRows = "finished_rows", tilesMapped = "tiles_mapped", skipped
+        case classCounts = "class_counts", expertUsage = "expert_usage"
+    }
+
+    public init(fingerprint: String, gridRows: Int, gridCols: Int, finishedRows: Int, tilesMapped: Int,
+                skipped: RunSummary.Skipped, classCounts: [Int], expertUsage: ExpertUsage) {
+        self.fingerprint = fingerprint; self.gridRows = gridRows; self.gridCols = gridCols
+        self.finishedRows = finishedRows; self.tilesMapped = tilesMapped; self.skipped = skipped
+        self.classCounts = classCounts; self.expertUsage = expertUsage
+    }
+
+    /// Saves atomically to `path`.
+    public func save(to path: String) throws {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        try writeAtomically(try e.encode(self), to: path)
+    }
+
+    /// Loads a progress file; nil when it is missing or unreadable (a fresh start is then safe).
+    public static func load(from path: String) -> ResumeState? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return try? JSONDecoder().decode(ResumeState.self, from: data)
+    }
+
+    /// The saved state if it belongs to this run (same fingerprint and grid), else nil.
+    public static func matching(at path: String, fingerprint: String, gridRows: Int, gridCols: Int) -> ResumeState? {
+        guard let s = load(from: path), s.fingerprint == fingerprint, s.gridRows == gridRows, s.gridCols == gridCols,
+              s.finishedRows >= 0, s.finishedRows <= gridRows else { return nil }
+        return s
+    }
+}
