@@ -26,16 +26,16 @@ public enum VectorFieldValue: Sendable, Equatable {
     case null
 }
 
-/// Writes polygons with attributes into one layer of a new vector file through OGR (GeoPackage by
+/// Writes polygons with attributes into the layers of a new vector file through OGR (GeoPackage by
 /// default, any OGR driver that can create files otherwise), atomically: the file is written at
-/// `path + ".partial.<ext>"` inside one transaction and renamed to `path` by ``finish()``.
+/// `path + ".partial.<ext>"` in batched transactions and renamed to `path` by ``finish()``.
 ///
+/// A layer has one CRS (GeoPackage rule); write tiles of scenes in different CRSs into one layer per CRS.
 /// Owns the `GDALDatasetH`; one writer per thread.
 public final class VectorWriter {
     public let path: String
-    public let fields: [VectorField]
     private var handle: GDALDatasetH?
-    private let layer: OGRLayerH
+    private var layers: [(layer: OGRLayerH, fields: [VectorField])] = []
     private let partialPath: String
     private var finished = false
     private var inTransaction = false
@@ -43,44 +43,65 @@ public final class VectorWriter {
     /// Features per transaction (SQLite-based formats are slow without batching).
     private let batchSize = 50_000
 
-    /// Creates the file and its single layer. `driver` is an OGR short name ("GPKG", "GeoJSON", "FlatGeobuf").
-    public init(path: String, driver driverName: String = "GPKG", layerName: String, crs: CoordinateReferenceSystem,
-                fields: [VectorField]) throws {
-        self.path = path; self.fields = fields
+    /// The fields of the first layer.
+    public var fields: [VectorField] { layers.first?.fields ?? [] }
+
+    /// Creates an empty file; add layers with ``createLayer(name:crs:fields:)``.
+    /// `driver` is an OGR short name ("GPKG", "GeoJSON", "FlatGeobuf").
+    public init(path: String, driver driverName: String = "GPKG") throws {
+        self.path = path
         let ext = (path as NSString).pathExtension
         partialPath = path + ".partial" + (ext.isEmpty ? "" : "." + ext)
         let partialPath = self.partialPath
         if FileManager.default.fileExists(atPath: partialPath) { try? FileManager.default.removeItem(atPath: partialPath) }
-        let srs = try SpatialReference(definition: crs.wkt2)
-        (handle, layer) = try GDALCall.run { log in
+        handle = try GDALCall.run { log in
             guard let driver = GDALGetDriverByName(driverName) else {
                 throw GeoRasterError(.write, path: path, "GDAL has no '\(driverName)' vector driver")
             }
             guard let ds = GDALCreate(driver, partialPath, 0, 0, 0, GDT_Unknown, nil) else {
                 throw GeoRasterError(.write, path: path, "cannot create the vector file", hint: "check that the folder is writable", libraryMessages: log.messages)
             }
+            return ds
+        }
+    }
+
+    /// Creates the file with one layer (index 0).
+    public convenience init(path: String, driver driverName: String = "GPKG", layerName: String, crs: CoordinateReferenceSystem,
+                            fields: [VectorField]) throws {
+        try self.init(path: path, driver: driverName)
+        _ = try createLayer(name: layerName, crs: crs, fields: fields)
+    }
+
+    /// Adds a polygon layer and returns its index for ``addPolygon(_:values:layer:)``.
+    public func createLayer(name layerName: String, crs: CoordinateReferenceSystem, fields: [VectorField]) throws -> Int {
+        guard let ds = handle, !finished else { throw GeoRasterError(.invalidArgument, path: path, "writer already finished") }
+        let srs = try SpatialReference(definition: crs.wkt2)
+        let layer: OGRLayerH = try GDALCall.run { log in
+            if inTransaction { _ = GDALDatasetCommitTransaction(ds); inTransaction = false; pending = 0 }
             guard let layer = GDALDatasetCreateLayer(ds, layerName, srs.handle, wkbPolygon, nil) else {
-                GDALClose(ds)
                 throw GeoRasterError(.write, path: path, "cannot create layer '\(layerName)'", libraryMessages: log.messages)
             }
             for f in fields {
                 guard let def = OGR_Fld_Create(f.name, f.ogrType) else { continue }
                 defer { OGR_Fld_Destroy(def) }
                 if OGR_L_CreateField(layer, def, 1) != OGRERR_NONE {
-                    GDALClose(ds)
                     throw GeoRasterError(.write, path: path, "cannot create field '\(f.name)'", libraryMessages: log.messages)
                 }
             }
-            return (ds, layer)
+            return layer
         }
+        layers.append((layer, fields))
+        return layers.count - 1
     }
 
     deinit { if !finished { abort() } }
 
     /// Adds one polygon (an outer ring of map coordinates in the layer's CRS; it is closed here) with
-    /// `values` in the order of ``fields``.
-    public func addPolygon(_ ring: [(x: Double, y: Double)], values: [VectorFieldValue]) throws {
+    /// `values` in the order of the layer's fields.
+    public func addPolygon(_ ring: [(x: Double, y: Double)], values: [VectorFieldValue], layer index: Int = 0) throws {
         guard let ds = handle, !finished else { throw GeoRasterError(.invalidArgument, path: path, "writer already finished") }
+        guard layers.indices.contains(index) else { throw GeoRasterError(.invalidArgument, path: path, "has no layer \(index)") }
+        let (layer, fields) = layers[index]
         guard values.count == fields.count, ring.count >= 3 else {
             throw GeoRasterError(.invalidArgument, path: path, "a polygon needs ≥ 3 points and \(fields.count) values")
         }

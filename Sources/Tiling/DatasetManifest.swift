@@ -21,6 +21,14 @@ public enum EdgePolicy: String, Codable, Sendable, CaseIterable {
     case drop
 }
 
+/// How the tiles of a dataset folder are stored.
+public enum DatasetLayout: String, Codable, Sendable, CaseIterable {
+    /// `tiles-00000.safetensors`, … (the default; what `embed`, `probe` and `pretrain` read).
+    case safetensors
+    /// BigEarthNet-style chips: `images/<id>_<row>_<col>.tif` + `labels/<id>_<row>_<col>_metadata.json`.
+    case geotiff
+}
+
 /// `manifest.json` of a dataset folder written by `moemae tile`.
 /// Schema: `schemas/dataset-manifest.schema.json`.
 public struct DatasetManifest: Codable, Sendable, Equatable {
@@ -42,6 +50,8 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
     public var minValid: Double
     public var shards: [Shard]
     public var scenes: [Scene]
+    /// How tiles are stored; absent in older manifests (= safetensors).
+    public var layout: DatasetLayout?
 
     public struct Shard: Codable, Sendable, Equatable {
         /// File name relative to the dataset folder.
@@ -92,14 +102,15 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
     }
 
     public init(tileSize: Int, bands: [String], edge: EdgePolicy, hourPolicy: HourPolicy, metadata: Bool,
-                minValid: Double, shards: [Shard], scenes: [Scene]) {
+                minValid: Double, shards: [Shard], scenes: [Scene], layout: DatasetLayout? = nil) {
         self.tileSize = tileSize; self.bands = bands; self.edge = edge; self.hourPolicy = hourPolicy
         self.metadata = metadata; self.minValid = minValid; self.shards = shards; self.scenes = scenes
+        self.layout = layout
     }
 
     enum CodingKeys: String, CodingKey {
         case format, formatVersion = "format_version", tileSize = "tile_size", bands, edge
-        case hourPolicy = "hour_policy", metadata, minValid = "min_valid", shards, scenes
+        case hourPolicy = "hour_policy", metadata, minValid = "min_valid", shards, scenes, layout
     }
 
     /// Total tiles over all shards.

@@ -1,0 +1,290 @@
+import Foundation
+import GeoRaster
+import SafeTensors
+
+/// Writes a dataset folder (the contract in `schemas/dataset-manifest.schema.json`):
+/// safetensors shards (or GeoTIFF chips), `manifest.json` and `tiles.gpkg`.
+///
+/// Everything is written under a hidden temporary folder beside the output (`.<name>.partial-<pid>`)
+/// and renamed to the output name by ``finish()``; ``abort()`` (or dropping the writer) removes it. An
+/// existing output is refused unless `overwrite` is set, and then replaced only after the new one is
+/// complete.
+///
+/// Shards hold at most `shardSize` tiles; one shard is buffered in memory
+/// (≈ shardSize × (bands × size² × 2 + size² + 40) bytes: 96 MB for 4096 tiles of 7×40×40).
+public final class DatasetWriter {
+    public let outputPath: String
+    public let temporaryPath: String
+    public let options: TilingOptions
+    public let layout: DatasetLayout
+    public let shardSize: Int
+    public let overwrite: Bool
+    public private(set) var bands: [String] = []
+    public private(set) var scenes: [DatasetManifest.Scene] = []
+    public private(set) var shards: [DatasetManifest.Shard] = []
+    public private(set) var tileCount = 0
+
+    private var sceneCRS: [CoordinateReferenceSystem] = []
+    private var sceneLayer: [Int] = []
+    private var layerCRS: [CoordinateReferenceSystem] = []
+    private var vector: VectorWriter?
+    private var finished = false
+
+    // The shard being filled.
+    private var pixels: [UInt16] = []
+    private var valid: [UInt8] = []
+    private var lat: [Double] = [], lon: [Double] = []
+    private var week: [Int32] = [], row: [Int32] = [], col: [Int32] = [], scene: [Int32] = []
+    private var hour: [Float] = [], validFraction: [Float] = []
+
+    static let tileFields = [VectorField("shard", .integer), VectorField("index", .integer), VectorField("scene", .integer),
+                             VectorField("scene_id", .string), VectorField("row", .integer), VectorField("col", .integer),
+                             VectorField("lat", .real), VectorField("lon", .real), VectorField("valid_fraction", .real)]
+
+    public init(path: String, options: TilingOptions, layout: DatasetLayout = .safetensors, shardSize: Int = 4096, overwrite: Bool = false) throws {
+        try options.validate()
+        guard shardSize >= 1 else { throw TilingError(path: "--shard-size", "shard size must be at least 1 tile") }
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        outputPath = url.path
+        temporaryPath = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
+        self.options = options; self.layout = layout; self.shardSize = shardSize; self.overwrite = overwrite
+        let fm = FileManager.default
+        if fm.fileExists(atPath: outputPath) && !overwrite {
+            throw TilingError(path: path, "already exists", hint: "choose another --out folder or pass --overwrite to replace it")
+        }
+        var isDir: ObjCBool = false
+        let parent = url.deletingLastPathComponent().path
+        guard fm.fileExists(atPath: parent, isDirectory: &isDir), isDir.boolValue else {
+            throw TilingError(path: parent, "the folder to write the dataset into does not exist", hint: "create it first")
+        }
+        try? fm.removeItem(atPath: temporaryPath)
+        do {
+            try fm.createDirectory(atPath: temporaryPath, withIntermediateDirectories: false)
+            if layout == .geotiff {
+                try fm.createDirectory(atPath: temporaryPath + "/images", withIntermediateDirectories: false)
+                try fm.createDirectory(atPath: temporaryPath + "/labels", withIntermediateDirectories: false)
+            }
+        } catch {
+            throw TilingError(path: parent, "cannot create the output folder: \(error.localizedDescription)", hint: "check permissions and free space")
+        }
+    }
+
+    deinit { if !finished { abort() } }
+
+    /// Registers a scene (its manifest entry) and returns its index for ``add(_:scene:)``.
+    /// All scenes must have the same band names.
+    public func addScene(_ rasters: SceneRasters, grid: TileGrid) throws -> Int {
+        let s = rasters.source
+        let names = s.bands.map(\.name)
+        if scenes.isEmpty { bands = names } else if names != bands {
+            throw TilingError(path: s.id, "has bands \(names.joined(separator: ",")) but the first scene has \(bands.joined(separator: ","))",
+                              hint: "tile scenes with the same band set into one dataset (e.g. only Collection 2 Level-2 scenes)")
+        }
+        scenes.append(DatasetManifest.Scene(
+            id: s.id, sensor: s.sensor, spacecraft: s.spacecraft, collection: s.collection, level: s.level, acquired: s.acquired,
+            crsWKT2: rasters.crs.wkt2, epsg: rasters.crs.epsg, geotransform: rasters.geoTransform.gdal,
+            width: rasters.width, height: rasters.height, gridRows: grid.rows, gridCols: grid.cols,
+            files: s.files, modelReady: s.modelReady))
+        sceneCRS.append(rasters.crs)
+        // One GeoPackage layer per CRS (a layer has one CRS).
+        if let i = try layerCRS.firstIndex(where: { try $0.isSame(as: rasters.crs) }) {
+            sceneLayer.append(i)
+        } else {
+            if vector == nil { vector = try wrap { try VectorWriter(path: temporaryPath + "/tiles.gpkg") } }
+            let crs = rasters.crs
+            let name = layerCRS.isEmpty ? "tiles" : "tiles_" + (crs.epsg.map { "epsg\($0)" } ?? "crs\(layerCRS.count)")
+            let index = try wrap { try vector!.createLayer(name: name, crs: crs, fields: Self.tileFields) }
+            layerCRS.append(crs)
+            sceneLayer.append(index)
+        }
+        return scenes.count - 1
+    }
+
+    /// Appends tiles of scene `sceneIndex` (as ``TileStripReader/readRow(_:minValid:)`` returns them).
+    public func add(_ tiles: [Tile], scene sceneIndex: Int) throws {
+        for t in tiles {
+            let (shardIndex, indexInShard) = layout == .safetensors ? (shards.count, lat.count) : (-1, tileCount)
+            switch layout {
+            case .safetensors: try append(t, scene: sceneIndex)
+            case .geotiff: try writeChip(t, scene: sceneIndex)
+            }
+            let m = t.metadata
+            try wrap {
+                try vector?.addPolygon(m.geoTransform.corners(column: 0, row: 0, width: t.size, height: t.size), values: [
+                    shardIndex >= 0 ? .integer(shardIndex) : .null, .integer(indexInShard), .integer(sceneIndex), .string(scenes[sceneIndex].id),
+                    .integer(m.row), .integer(m.col), .real(m.lat), .real(m.lon), .real(t.validFraction),
+                ], layer: sceneLayer[sceneIndex])
+            }
+            tileCount += 1
+            if layout == .safetensors, lat.count == shardSize { try flushShard() }
+        }
+    }
+
+    private func append(_ t: Tile, scene sceneIndex: Int) throws {
+        if pixels.isEmpty {
+            pixels.reserveCapacity(min(shardSize, 4096) * t.pixels.count)
+            valid.reserveCapacity(min(shardSize, 4096) * t.valid.count)
+        }
+        let m = t.metadata
+        pixels.append(contentsOf: t.pixels); valid.append(contentsOf: t.valid)
+        lat.append(m.lat); lon.append(m.lon); week.append(Int32(m.week)); hour.append(Float(m.hour))
+        row.append(Int32(m.row)); col.append(Int32(m.col)); scene.append(Int32(sceneIndex)); validFraction.append(Float(t.validFraction))
+    }
+
+    private func flushShard() throws {
+        let n = lat.count
+        guard n > 0 else { return }
+        let s = options.tileSize, b = bands.count
+        let file = String(format: "tiles-%05d.safetensors", shards.count)
+        let path = temporaryPath + "/" + file
+        do {
+            let w = try SafeTensorsStreamWriter(path: path, tensors: [
+                TensorSpec("pixels", .u16, [n, b, s, s]), TensorSpec("valid", .u8, [n, s, s]),
+                TensorSpec("lat", .f64, [n]), TensorSpec("lon", .f64, [n]), TensorSpec("week", .i32, [n]), TensorSpec("hour", .f32, [n]),
+                TensorSpec("row", .i32, [n]), TensorSpec("col", .i32, [n]), TensorSpec("scene", .i32, [n]),
+                TensorSpec("valid_fraction", .f32, [n]),
+            ], metadata: ["format": DatasetManifest.formatName, "bands": bands.joined(separator: ","), "tile_size": "\(s)"])
+            try pixels.withUnsafeBytes { try w.write("pixels", raw: $0, dtype: .u16) }
+            try valid.withUnsafeBytes { try w.write("valid", raw: $0, dtype: .u8) }
+            try w.write("lat", lat); try w.write("lon", lon); try w.write("week", week); try w.write("hour", hour)
+            try w.write("row", row); try w.write("col", col); try w.write("scene", scene); try w.write("valid_fraction", validFraction)
+            try w.finish()
+        } catch {
+            throw TilingError(path: path, "cannot write the shard: \(error)", hint: "check free disk space")
+        }
+        shards.append(DatasetManifest.Shard(file: file, tiles: n))
+        pixels.removeAll(keepingCapacity: true); valid.removeAll(keepingCapacity: true)
+        lat.removeAll(keepingCapacity: true); lon.removeAll(keepingCapacity: true); week.removeAll(keepingCapacity: true)
+        hour.removeAll(keepingCapacity: true); row.removeAll(keepingCapacity: true); col.removeAll(keepingCapacity: true)
+        scene.removeAll(keepingCapacity: true); validFraction.removeAll(keepingCapacity: true)
+    }
+
+    /// The chip's base name: `<scene id>_<row>_<col>`.
+    public static func chipName(scene: String, row: Int, col: Int) -> String { "\(scene)_\(row)_\(col)" }
+
+    private func writeChip(_ t: Tile, scene sceneIndex: Int) throws {
+        let sc = scenes[sceneIndex], m = t.metadata
+        let name = Self.chipName(scene: sc.id, row: m.row, col: m.col)
+        let image = temporaryPath + "/images/\(name).tif"
+        try wrap {
+            let w = try RasterWriter(path: image, width: t.size, height: t.size, bandCount: t.bandCount, dataType: .uint16, options: .plain)
+            try w.setGeoTransform(m.geoTransform)
+            try w.setCRS(sceneCRS[sceneIndex])
+            for (i, band) in bands.enumerated() { try w.setDescription(band: i + 1, band); try w.setNoData(band: i + 1, 0) }
+            try w.write(window: RasterWindow(column: 0, row: 0, width: t.size, height: t.size), bandSequential: t.pixels)
+            try w.finish()
+        }
+        let corners = m.geoTransform.corners(column: 0, row: 0, width: t.size, height: t.size)
+        let label = ChipLabel(labels: [], coordinates: .init(ulx: corners[0].x, uly: corners[0].y, lrx: corners[2].x, lry: corners[2].y),
+                              projection: sc.crsWKT2, epsg: sc.epsg, acquisitionDate: Self.bigEarthNetDate(sc.acquired), acquired: sc.acquired,
+                              productID: sc.id, row: m.row, col: m.col, lat: m.lat, lon: m.lon, week: m.week, hour: m.hour,
+                              validFraction: t.validFraction, geotransform: m.geoTransform.gdal, metadata: options.metadata)
+        let path = temporaryPath + "/labels/\(name)_metadata.json"
+        do {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            try enc.encode(label).write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw TilingError(path: path, "cannot write the chip metadata: \(error.localizedDescription)")
+        }
+    }
+
+    /// `2015-08-04T16:19:21.79Z` → `2015-08-04 16:19:21` (BigEarthNet's `acquisition_date` format).
+    static func bigEarthNetDate(_ iso: String) -> String {
+        var s = iso.replacingOccurrences(of: "T", with: " ")
+        if s.hasSuffix("Z") { s.removeLast() }
+        if let dot = s.firstIndex(of: ".") { s = String(s[..<dot]) }
+        return s
+    }
+
+    /// Writes the last shard, `manifest.json` and `tiles.gpkg`, then renames the folder to its final
+    /// name (replacing an existing output when `overwrite` is set). Throws when no tile was written.
+    @discardableResult
+    public func finish() throws -> DatasetManifest {
+        guard !finished else { throw TilingError(path: outputPath, "dataset already finished") }
+        do {
+            guard tileCount > 0 else {
+                let why = options.minValid > 0 ? "every tile has a valid fraction below --min-valid \(options.minValid)"
+                    : options.edge == .drop ? "the scenes are smaller than one \(options.tileSize)×\(options.tileSize) tile and --edge drop drops partial tiles"
+                    : "the scenes produced no tiles"
+                throw TilingError(path: scenes.map(\.id).joined(separator: ", "), "no tiles to write: \(why)",
+                                  hint: "lower --min-valid, use --edge pad, or check that the scenes hold data (not only fill)")
+            }
+            if layout == .safetensors { try flushShard() }
+            try wrap { try vector?.finish() }
+            let manifest = DatasetManifest(tileSize: options.tileSize, bands: bands, edge: options.edge, hourPolicy: options.hourPolicy,
+                                           metadata: options.metadata, minValid: options.minValid, shards: shards, scenes: scenes, layout: layout)
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let manifestPath = temporaryPath + "/manifest.json"
+            do { try enc.encode(manifest).write(to: URL(fileURLWithPath: manifestPath)) } catch {
+                throw TilingError(path: manifestPath, "cannot write the manifest: \(error.localizedDescription)")
+            }
+            try publish()
+            finished = true
+            return manifest
+        } catch {
+            abort()
+            throw error
+        }
+    }
+
+    private func publish() throws {
+        let fm = FileManager.default
+        var old: String?
+        if fm.fileExists(atPath: outputPath) {
+            guard overwrite else { throw TilingError(path: outputPath, "already exists", hint: "pass --overwrite to replace it") }
+            let o = temporaryPath + "-old"
+            do { try fm.moveItem(atPath: outputPath, toPath: o) } catch {
+                throw TilingError(path: outputPath, "cannot move the existing output aside: \(error.localizedDescription)")
+            }
+            old = o
+        }
+        do { try fm.moveItem(atPath: temporaryPath, toPath: outputPath) } catch {
+            if let old { try? fm.moveItem(atPath: old, toPath: outputPath) }
+            throw TilingError(path: outputPath, "cannot rename the finished dataset to its final name: \(error.localizedDescription)")
+        }
+        if let old { try? fm.removeItem(atPath: old) }
+    }
+
+    /// Abandons the dataset: removes the temporary folder (an existing output is left untouched).
+    public func abort() {
+        vector?.abort()
+        vector = nil
+        try? FileManager.default.removeItem(atPath: temporaryPath)
+        finished = true
+    }
+
+    private func wrap<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as GeoRasterError {
+            throw TilingError(path: e.path ?? outputPath, e.message + (e.libraryMessages.isEmpty ? "" : " (\(e.libraryMessages.joined(separator: "; ")))"),
+                              hint: e.hint)
+        }
+    }
+}
+
+/// `labels/<id>_<row>_<col>_metadata.json` of a GeoTIFF-layout dataset: BigEarthNet's label-file keys
+/// (`labels`, `coordinates`, `projection`, `acquisition_date`) plus the tile's own metadata, so the
+/// chips can be read back as a BigEarthNet-style folder.
+struct ChipLabel: Codable {
+    struct Coordinates: Codable { var ulx, uly, lrx, lry: Double }
+    var labels: [String]
+    var coordinates: Coordinates
+    var projection: String
+    var epsg: Int?
+    var acquisitionDate: String
+    var acquired: String
+    var productID: String
+    var row, col: Int
+    var lat, lon: Double
+    var week: Int
+    var hour: Double
+    var validFraction: Double
+    var geotransform: [Double]
+    var metadata: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case labels, coordinates, projection, epsg, acquisitionDate = "acquisition_date", acquired, productID = "product_id"
+        case row, col, lat, lon, week, hour, validFraction = "valid_fraction", geotransform, metadata
+    }
+}

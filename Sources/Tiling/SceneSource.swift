@@ -1,0 +1,64 @@
+import GeoRaster
+
+/// Everything tiling needs to know about one scene: which raster bands to read (in output order), the
+/// quality band, the scene-level facts for the manifest, and the acquisition time.
+///
+/// Built from a Landsat scene (`SceneSource(landsat:)`) or a BigEarthNet patch
+/// (``BigEarthNetFolder``); a Swift user can also build one by hand.
+public struct SceneSource: Sendable, Equatable {
+    /// One band to read: a file and a 1-based band index in it.
+    public struct BandFile: Sendable, Equatable {
+        public var name: String
+        public var path: String
+        public var band: Int
+        public init(name: String, path: String, band: Int = 1) { self.name = name; self.path = path; self.band = band }
+    }
+
+    /// Where the tile's latitude/longitude is taken.
+    public enum LocationPoint: String, Sendable, Equatable {
+        /// The centre of the tile's full footprint (scenes).
+        case tileCentre
+        /// The centre of the whole raster (BigEarthNet patches: the centre of the uncropped patch).
+        case rasterCentre
+    }
+
+    /// Product id (scenes) or file stem (patches).
+    public var id: String
+    public var sensor: String
+    public var spacecraft: String
+    public var collection: String
+    public var level: String
+    /// Acquisition time, ISO-8601 UTC (`2015-08-04T16:19:21.79Z`).
+    public var acquired: String
+    /// ISO-8601 week of the UTC acquisition date (1…53).
+    public var week: Int
+    /// True UTC hour of day with fraction (16.3227 for 16:19:21.79).
+    public var hour: Double
+    /// The bands, in the order of the `pixels` tensor.
+    public var bands: [BandFile]
+    /// `QA_PIXEL` (Collection 2) or `BQA` (Collection 1 / pre-collection): bit 0 = designated fill
+    /// (USGS Landsat 8-9 C2 L2 Science Product Guide, table 6-3; Landsat 8 QA band, bit 0).
+    public var qaFile: String?
+    /// True when the bands are C2 L2 surface reflectance SR_B1…SR_B7 (what the model expects).
+    public var modelReady: Bool
+    /// The MTL or label file, listed in the manifest's `files` with the band files.
+    public var metadataFiles: [String]
+    /// The part of the raster to tile (nil = whole raster).
+    public var region: RasterWindow?
+    public var locationPoint: LocationPoint
+
+    public init(id: String, sensor: String, spacecraft: String, collection: String, level: String, acquired: String,
+                week: Int, hour: Double, bands: [BandFile], qaFile: String?, modelReady: Bool, metadataFiles: [String] = [],
+                region: RasterWindow? = nil, locationPoint: LocationPoint = .tileCentre) {
+        self.id = id; self.sensor = sensor; self.spacecraft = spacecraft; self.collection = collection; self.level = level
+        self.acquired = acquired; self.week = week; self.hour = hour; self.bands = bands; self.qaFile = qaFile
+        self.modelReady = modelReady; self.metadataFiles = metadataFiles; self.region = region; self.locationPoint = locationPoint
+    }
+
+    /// Every file read, metadata first, without repeats.
+    public var files: [String] {
+        var out: [String] = []
+        for f in metadataFiles + bands.map(\.path) + (qaFile.map { [$0] } ?? []) where !out.contains(f) { out.append(f) }
+        return out
+    }
+}

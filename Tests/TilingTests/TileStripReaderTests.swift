@@ -1,0 +1,144 @@
+import Foundation
+import XCTest
+import GeoRaster
+@testable import Tiling
+
+final class TileStripReaderTests: XCTestCase {
+    func testGridOfPreCollectionSceneIs16By16PadAnd15By15Drop() throws {
+        let rasters = try SceneRasters(source: preCollectionSource())
+        XCTAssertEqual(rasters.width, 627); XCTAssertEqual(rasters.height, 603)
+        let pad = TileGrid(width: rasters.width, height: rasters.height, tileSize: 40, edge: .pad)
+        XCTAssertEqual([pad.rows, pad.cols], [16, 16])
+        let drop = TileGrid(width: rasters.width, height: rasters.height, tileSize: 40, edge: .drop)
+        XCTAssertEqual([drop.rows, drop.cols], [15, 15])
+        XCTAssertEqual(try TileStripReader(rasters: rasters, options: TilingOptions(edge: .drop)).grid.cols, 15)
+    }
+
+    func testTilePixelsAreTheSceneWindowBandMajor() throws {
+        let source = preCollectionSource()
+        let reader = try TileStripReader(source: source, options: TilingOptions())
+        let tiles = try reader.readRow(3)
+        XCTAssertEqual(tiles.count, 16)
+        let t = tiles[5]
+        XCTAssertEqual([t.metadata.row, t.metadata.col], [3, 5])
+        XCTAssertEqual(t.metadata.footprint, RasterWindow(column: 200, row: 120, width: 40, height: 40))
+        for b in [0, 3, 6] {
+            let ds = try RasterDataset(path: source.bands[b].path)
+            let direct: [UInt16] = try ds.read(band: 1, window: RasterWindow(column: 200, row: 120, width: 40, height: 40))
+            XCTAssertEqual(Array(t.pixels[(b * 1600)..<((b + 1) * 1600)]), direct, "band \(b + 1)")
+        }
+    }
+
+    func testPaddedCornerTileHasFillOutsideTheRaster() throws {
+        let reader = try TileStripReader(source: preCollectionSource(), options: TilingOptions())
+        let t = try XCTUnwrap(try reader.readRow(15).last)
+        XCTAssertEqual([t.metadata.row, t.metadata.col], [15, 15])
+        // Inside: columns 600..<627 (27), rows 600..<603 (3).
+        for y in 0..<40 {
+            for x in 0..<40 where x >= 27 || y >= 3 {
+                XCTAssertEqual(t.valid[y * 40 + x], 0)
+                for b in 0..<7 { XCTAssertEqual(t.pixels[b * 1600 + y * 40 + x], 0) }
+            }
+        }
+        let inside = (0..<3).flatMap { y in (0..<27).map { y * 40 + $0 } }
+        let validInside = inside.filter { t.valid[$0] == 1 }.count
+        XCTAssertEqual(t.validFraction, Double(validInside) / 1600, accuracy: 1e-12)
+        XCTAssertLessThanOrEqual(t.validFraction, 81.0 / 1600)
+    }
+
+    func testValidityFollowsFillDNAndQABit0() throws {
+        // The Greenland scene has fill (DN 0) outside its rotated footprint.
+        let id = "LC08_L2SP_005009_20150710_20200908_02_T2"
+        let source = SceneSource(id: id, sensor: "OLI_TIRS", spacecraft: "LANDSAT_8", collection: "C2", level: "L2SP",
+                                 acquired: "2015-07-10T00:00:00Z", week: 28, hour: 0,
+                                 bands: (1...7).map { SceneSource.BandFile(name: "SR_B\($0)", path: scenePath(id, "SR_B\($0).TIF")) },
+                                 qaFile: scenePath(id, "QA_PIXEL.TIF"), modelReady: true)
+        let reader = try TileStripReader(source: source, options: TilingOptions())
+        let qaDS = try RasterDataset(path: scenePath(id, "QA_PIXEL.TIF"))
+        var sawInvalid = false, sawValid = false
+        for r in [0, 6] {
+            for t in try reader.readRow(r) {
+                let fp = t.metadata.footprint.clipped(toWidth: 512, height: 512)
+                var qa = [UInt16](repeating: 1, count: 1600)
+                try qa.withUnsafeMutableBufferPointer { try qaDS.read(band: 1, window: fp, into: $0, lineStride: 40) }
+                for i in 0..<1600 {
+                    let (y, x) = (i / 40, i % 40)
+                    let inside = y < fp.height && x < fp.width
+                    let anyZero = (0..<7).contains { t.pixels[$0 * 1600 + i] == 0 }
+                    let expected: UInt8 = inside && !anyZero && qa[y * 40 + x] & 1 == 0 ? 1 : 0
+                    XCTAssertEqual(t.valid[i], expected)
+                    if expected == 0 { sawInvalid = true } else { sawValid = true }
+                }
+            }
+        }
+        XCTAssertTrue(sawInvalid && sawValid)
+    }
+
+    func testMinValidSkipsTiles() throws {
+        let reader = try TileStripReader(source: preCollectionSource(), options: TilingOptions(minValid: 0.5))
+        let last = try reader.readRow(15)
+        XCTAssertTrue(last.allSatisfy { $0.validFraction >= 0.5 })
+        XCTAssertLessThan(last.count, 16)  // the bottom row is 3 pixels high: every tile < 0.5
+    }
+
+    func testTileGeotransformAndCentreAgreeWithGdaltransform() throws {
+        let source = preCollectionSource()
+        let rasters = try SceneRasters(source: source)
+        let locator = try TileLocator(rasters: rasters, options: TilingOptions())
+        let m = try locator.metadata(row: 7, col: 9)
+        XCTAssertEqual(m.geoTransform.gdal, [452475 + 360 * 30, 30, 0, 3408645 - 280 * 30, 0, -30])
+        XCTAssertEqual(m.centreX, 452475 + 380 * 30)
+        XCTAssertEqual(m.centreY, 3408645 - 300 * 30)
+        let ref = try gdaltransform("EPSG:32616", m.centreX, m.centreY)
+        XCTAssertEqual(m.lat, ref.lat, accuracy: 1e-6)
+        XCTAssertEqual(m.lon, ref.lon, accuracy: 1e-6)
+        XCTAssertEqual(m.week, 32)
+        XCTAssertEqual(m.hour, 16.3227, accuracy: 1e-4)
+        // A padded edge tile's centre is still the centre of its full 40×40 footprint.
+        let e = try locator.metadata(row: 15, col: 15)
+        XCTAssertEqual(e.centreX, 452475 + 620 * 30)
+        XCTAssertEqual(e.centreY, 3408645 - 620 * 30)
+    }
+
+    func testNoMetadataWritesZeros() throws {
+        let rasters = try SceneRasters(source: preCollectionSource())
+        let m = try TileLocator(rasters: rasters, options: TilingOptions(metadata: false)).metadata(row: 1, col: 1)
+        XCTAssertEqual([m.lat, m.lon, Double(m.week), m.hour], [0, 0, 0, 0])
+    }
+
+    func testAntarcticTileLatitudesAgreeWithMTLCorners() throws {
+        let mtl = try String(contentsOfFile: scenePath(antarctic, "MTL.txt"), encoding: .utf8)
+        let cornerLats = ["CORNER_UL_LAT_PRODUCT", "CORNER_UR_LAT_PRODUCT", "CORNER_LL_LAT_PRODUCT", "CORNER_LR_LAT_PRODUCT"]
+            .compactMap { mtlValue(mtl, $0).flatMap(Double.init) }
+        XCTAssertEqual(cornerLats.count, 4)
+        let source = SceneSource(id: antarctic, sensor: "OLI_TIRS", spacecraft: "LANDSAT_8", collection: "C2", level: "L2SR",
+                                 acquired: "2019-11-29T00:00:00Z", week: 48, hour: 0,
+                                 bands: (1...7).map { SceneSource.BandFile(name: "SR_B\($0)", path: scenePath(antarctic, "SR_B\($0).TIF")) },
+                                 qaFile: scenePath(antarctic, "QA_PIXEL.TIF"), modelReady: true)
+        let reader = try TileStripReader(source: source, options: TilingOptions())
+        var lats: [Double] = []
+        for r in 0..<reader.grid.rows { for c in 0..<reader.grid.cols { lats.append(try reader.locator.metadata(row: r, col: c).lat) } }
+        let (lo, hi) = (lats.min()!, lats.max()!)
+        XCTAssertGreaterThan(lo, -83.2); XCTAssertLessThan(hi, -79.6)
+        // Tile centres lie inside the corner latitudes' span (the footprint's extreme corners).
+        XCTAssertGreaterThanOrEqual(lo, cornerLats.min()! - 0.05)
+        XCTAssertLessThanOrEqual(hi, cornerLats.max()! + 0.05)
+        XCTAssertEqual(lo, cornerLats.min()!, accuracy: 0.3)
+        XCTAssertEqual(hi, cornerLats.max()!, accuracy: 0.3)
+    }
+
+    func testMismatchedGridsNameBothFiles() throws {
+        var s = preCollectionSource()
+        s.bands[2] = SceneSource.BandFile(name: "B8", path: scenePath(preCollection, "B8.TIF"))
+        XCTAssertThrowsError(try SceneRasters(source: s)) { e in
+            let text = "\(e)"
+            XCTAssertTrue(text.contains("B8.TIF") && text.contains("B1.TIF") && text.contains("1254×1207"), text)
+        }
+    }
+
+    func testMissingBandFileIsNamed() throws {
+        var s = preCollectionSource()
+        s.bands[4].path = "/nonexistent/B5.TIF"
+        XCTAssertThrowsError(try SceneRasters(source: s)) { e in XCTAssertTrue("\(e)".contains("/nonexistent/B5.TIF"), "\(e)") }
+    }
+}
