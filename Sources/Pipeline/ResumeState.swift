@@ -44,9 +44,9 @@ public enum RunFingerprint {
 /// `progress.json` in a scene's staging folder: how far an interrupted run got.
 ///
 /// The writer appends tiles in row order, so the finished part of a scene is a prefix of tile rows.
-/// After each finished strip of rows is flushed to the partial rasters, the writer saves this file
+/// After each finished tile row is flushed to the row store (``RowStore``), the writer saves this file
 /// atomically (write, fsync, rename) with `finished_rows` and the accumulated statistics for those
-/// rows. `--resume` with the same ``fingerprint`` reopens the partial rasters, restores the statistics
+/// rows. `--resume` with the same ``fingerprint`` keeps those rows of the store, restores the statistics
 /// and starts reading at row `finished_rows`; any other fingerprint starts the scene afresh.
 public struct ResumeState: Codable, Equatable, Sendable {
     public static let fileName = "progress.json"
@@ -55,25 +55,19 @@ public struct ResumeState: Codable, Equatable, Sendable {
     public var fingerprint: String
     public var gridRows: Int
     public var gridCols: Int
-    /// Tile rows 0..<finishedRows are complete in the partial rasters.
+    /// Tile rows 0..<finishedRows are complete in the row store.
     public var finishedRows: Int
-    public var tilesMapped: Int
-    public var skipped: RunSummary.Skipped
-    /// Tiles per class index.
-    public var classCounts: [Int]
-    public var expertUsage: ExpertUsage
+    /// Counts over those rows.
+    public var statistics: SceneStatistics
 
     enum CodingKeys: String, CodingKey {
         case format, formatVersion = "format_version", fingerprint, gridRows = "grid_rows", gridCols = "grid_cols"
-        case finishedRows = "finished_rows", tilesMapped = "tiles_mapped", skipped
-        case classCounts = "class_counts", expertUsage = "expert_usage"
+        case finishedRows = "finished_rows", statistics
     }
 
-    public init(fingerprint: String, gridRows: Int, gridCols: Int, finishedRows: Int, tilesMapped: Int,
-                skipped: RunSummary.Skipped, classCounts: [Int], expertUsage: ExpertUsage) {
+    public init(fingerprint: String, gridRows: Int, gridCols: Int, finishedRows: Int, statistics: SceneStatistics) {
         self.fingerprint = fingerprint; self.gridRows = gridRows; self.gridCols = gridCols
-        self.finishedRows = finishedRows; self.tilesMapped = tilesMapped; self.skipped = skipped
-        self.classCounts = classCounts; self.expertUsage = expertUsage
+        self.finishedRows = finishedRows; self.statistics = statistics
     }
 
     /// Saves atomically to `path`.

@@ -45,11 +45,12 @@ final class OutputTransactionTests: XCTestCase {
 
     func testResumeStateRoundTripAndFingerprintMatching() throws {
         let dir = try temporaryFolder(self)
-        var usage = ExpertUsage(expertsPerLayer: [4, 4])
-        usage.assignments[0][1] = 7
-        var skipped = RunSummary.Skipped(); skipped.noValidPixels = 2
-        let state = ResumeState(fingerprint: "f1", gridRows: 13, gridCols: 13, finishedRows: 5, tilesMapped: 60,
-                                skipped: skipped, classCounts: [10, 50], expertUsage: usage)
+        var stats = SceneStatistics(classCount: 2, expertsPerLayer: [4, 4])
+        stats.expertUsage.assignments[0][1] = 7
+        stats.skipped.noValidPixels = 2
+        stats.tilesMapped = 60
+        stats.classCounts = [10, 50]
+        let state = ResumeState(fingerprint: "f1", gridRows: 13, gridCols: 13, finishedRows: 5, statistics: stats)
         let path = dir + "/" + ResumeState.fileName
         try state.save(to: path)
         XCTAssertEqual(ResumeState.load(from: path), state)
