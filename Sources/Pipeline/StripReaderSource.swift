@@ -1,0 +1,86 @@
+import Foundation
+import GeoRaster
+import Tiling
+
+/// A scene read through Tiling's ``TileStripReader`` — the same reading, validity and tile metadata
+/// code as `moemae tile` and `embed` — for the map pipeline.
+///
+/// The reader stage calls ``read(rows:)`` (GDAL reads of one tile row = `tileSize` pixel rows of every
+/// band and QA, the strip reader's block-cache-capped unit; validity and metadata through the strip
+/// reader's own PROJ locator), the tiler stage ``tiles(from:minValid:)`` (status under `--min-valid`,
+/// packing the mapped tiles' pixels and metadata). Edge tiles are always padded (`pad`), so the map
+/// covers the whole scene.
+public final class StripReaderSource: SceneTileSource {
+    public typealias Strip = [[Tile]]
+    public let reader: TileStripReader
+    public var gridRows: Int { reader.grid.rows }
+    public var gridCols: Int { reader.grid.cols }
+    /// One tile row per read: the strip reader's unit (its GDAL block cache keeps the blocks a row
+    /// touches, so block-aligned files are decoded once).
+    public var rowsPerStrip: Int { 1 }
+
+    /// Opens the scene's rasters (checked to share one grid) with `metadata` false for `--no-metadata`.
+    public init(scene: SceneSource, tileSize: Int = 40, metadata: Bool = true) throws {
+        reader = try TileStripReader(source: scene, options: TilingOptions(tileSize: tileSize, edge: .pad, minValid: 0, metadata: metadata))
+    }
+
+    /// The facts the map outputs need (product id, time, grid, CRS, files).
+    public func mapScene() throws -> MapScene {
+        let r = reader.rasters, s = r.source
+        guard let acquired = Self.parseTime(s.acquired) else {
+            throw TilingError(path: s.id, "acquisition time '\(s.acquired)' is not ISO-8601 UTC")
+        }
+        return MapScene(product: s.id, acquired: acquired, crs: r.crs, geoTransform: r.geoTransform, width: r.width, height: r.height,
+                        tileSize: reader.options.tileSize, inputFiles: s.files, platform: Self.stacPlatform(s.spacecraft),
+                        instruments: Self.stacInstruments(s.sensor))
+    }
+
+    public func read(rows: Range<Int>) throws -> [[Tile]] {
+        try rows.map { try reader.readRow($0, minValid: 0) }
+    }
+
+    public func tiles(from strip: [[Tile]], minValid: Double) throws -> TileStrip {
+        let first = strip.first?.first.map { $0.metadata.row } ?? 0
+        var out = TileStrip(firstRow: first, rowCount: strip.count, tiles: [], pixels: [], week: [], hour: [], lat: [], lon: [])
+        out.tiles.reserveCapacity(strip.count * gridCols)
+        for row in strip {
+            for tile in row {
+                let status = TileStatus.classify(validFraction: tile.validFraction, minValid: minValid)
+                out.tiles.append(TileRef(row: tile.metadata.row, col: tile.metadata.col, status: status,
+                                         validFraction: Float(tile.validFraction)))
+                guard status == .mapped else { continue }
+                out.pixels.append(contentsOf: tile.pixels)
+                out.week.append(tile.metadata.week); out.hour.append(tile.metadata.hour)
+                out.lat.append(tile.metadata.lat); out.lon.append(tile.metadata.lon)
+            }
+        }
+        return out
+    }
+
+    /// `2015-08-04T16:19:21.79Z` (any number of fraction digits, or none).
+    public static func parseTime(_ text: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = f.date(from: text) { return d }
+        f.formatOptions = [.withInternetDateTime]
+        if let d = f.date(from: text) { return d }
+        // More than 3 fraction digits: ISO8601DateFormatter refuses them; keep milliseconds.
+        if let dot = text.firstIndex(of: "."), let z = text.lastIndex(where: { $0 == "Z" || $0 == "+" }), dot < z {
+            let digits = text[text.index(after: dot)..<z].prefix(3)
+            f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            return f.date(from: String(text[..<dot]) + "." + digits + String(text[z...]))
+        }
+        return nil
+    }
+
+    /// STAC `platform` from the MTL's SPACECRAFT_ID (`LANDSAT_8` → `landsat-8`).
+    static func stacPlatform(_ spacecraft: String) -> String? {
+        spacecraft.isEmpty ? nil : spacecraft.lowercased().replacingOccurrences(of: "_", with: "-")
+    }
+
+    /// STAC `instruments` from the MTL's SENSOR_ID (`OLI_TIRS` → `oli`, `tirs`).
+    static func stacInstruments(_ sensor: String) -> [String]? {
+        let parts = sensor.lowercased().split(separator: "_").map(String.init).filter { !$0.isEmpty }
+        return parts.isEmpty ? nil : parts
+    }
+}
