@@ -46,6 +46,7 @@ let package = Package(
         .target(name: "Probe", dependencies: [
             "COpenBLAS", "SafeTensors", "GeoRaster", "Tiling", "MoEMAE",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),  // `probe import` reads .npz archives
         ]),
         // Bounded Dispatch stages read → tile → batch → encode → classify → write; map outputs.
         .target(name: "Pipeline", dependencies: [
