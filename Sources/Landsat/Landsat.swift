@@ -1,1 +1,0 @@
-// Landsat module: see docs/architecture.md.

@@ -1,0 +1,100 @@
+import Foundation
+
+/// Parser for the ODL text encoding of Landsat MTL files (`*_MTL.txt`).
+///
+/// The subset USGS writes (Landsat Level-1/Level-2 Data Format Control Books, "MTL file" appendix):
+/// ```
+/// GROUP = LANDSAT_METADATA_FILE
+///   GROUP = IMAGE_ATTRIBUTES
+///     DATE_ACQUIRED = 2019-12-01
+///     SCENE_CENTER_TIME = "15:13:51.8610990Z"
+///   END_GROUP = IMAGE_ATTRIBUTES
+/// END_GROUP = LANDSAT_METADATA_FILE
+/// END
+/// ```
+/// Values may be quoted (`"…"`, quotes removed) or bare; a parenthesised list `( a, b )` may continue
+/// over several lines and is kept as written. Blank lines and `/* … */` comment lines are skipped;
+/// text after the final `END` (e.g. padding) is ignored. `\r\n` line ends are accepted.
+enum ODLParser {
+    static func parse(_ text: String, path: String) throws -> [MTLDocument.Entry] {
+        var entries: [MTLDocument.Entry] = []
+        var groups: [String] = []
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+        var i = 0
+        func fail(_ line: Int, _ what: String) -> LandsatError {
+            LandsatError(.malformed, path: path, "line \(line): \(what) (not a valid ODL MTL file; re-download the scene's *_MTL.txt)")
+        }
+        while i < lines.count {
+            let lineNumber = i + 1
+            var line = lines[i].trimmingCharacters(in: .whitespaces)
+            i += 1
+            if line.isEmpty || line.hasPrefix("/*") { continue }
+            if line == "END" {
+                guard groups.isEmpty else {
+                    throw fail(lineNumber, "END reached while group \(groups.joined(separator: "/")) is still open")
+                }
+                return entries
+            }
+            guard let eq = line.firstIndex(of: "=") else {
+                throw fail(lineNumber, "expected KEY = value, found '\(line.prefix(60))'")
+            }
+            let key = line[..<eq].trimmingCharacters(in: .whitespaces)
+            var value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+                throw fail(lineNumber, "invalid key '\(key.prefix(60))'")
+            }
+            // A quoted string or a parenthesised list may continue on the following lines.
+            while needsContinuation(value), i < lines.count {
+                line = lines[i].trimmingCharacters(in: .whitespaces)
+                i += 1
+                value += (value.hasSuffix("(") || value.hasSuffix(",") ? "" : " ") + line
+            }
+            if needsContinuation(value) {
+                throw fail(lineNumber, "value of \(key) is not closed (missing \" or ) before the end of the file)")
+            }
+            switch key {
+            case "GROUP", "BEGIN_GROUP", "OBJECT":
+                let name = unquote(value)
+                guard !name.isEmpty else { throw fail(lineNumber, "GROUP without a name") }
+                groups.append(name)
+            case "END_GROUP", "END_OBJECT":
+                let name = unquote(value)
+                guard let open = groups.last else { throw fail(lineNumber, "END_GROUP = \(name) without an open GROUP") }
+                guard name.isEmpty || name == open else {
+                    throw fail(lineNumber, "END_GROUP = \(name) closes group \(open)")
+                }
+                groups.removeLast()
+            default:
+                guard !groups.isEmpty else {
+                    throw fail(lineNumber, "\(key) is outside any GROUP")
+                }
+                entries.append(.init(groups: groups, key: key, value: unquote(value)))
+            }
+        }
+        guard groups.isEmpty else {
+            throw LandsatError(.malformed, path: path,
+                               "file ends while group \(groups.joined(separator: "/")) is still open (truncated MTL file? re-download it)")
+        }
+        return entries
+    }
+
+    /// True while a value has an unclosed `"` or more `(` than `)`.
+    private static func needsContinuation(_ value: String) -> Bool {
+        var inQuote = false
+        var depth = 0
+        for c in value {
+            if c == "\"" { inQuote.toggle() } else if !inQuote {
+                if c == "(" { depth += 1 } else if c == ")" { depth -= 1 }
+            }
+        }
+        return inQuote || depth > 0
+    }
+
+    /// Removes one pair of surrounding double quotes.
+    static func unquote(_ value: String) -> String {
+        if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
+            return String(value.dropFirst().dropLast())
+        }
+        return value
+    }
+}
