@@ -9,6 +9,7 @@ struct MoEMAECommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             // Each subcommand lives in its own file: <Name>Command.swift.
+            TileCommand.self,
         ]
     )
 }

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import Tiling
+
+/// `moemae tile SCENE... --out DIR`: Landsat scenes (or a BigEarthNet patch folder) → dataset folder.
+struct TileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tile",
+        abstract: "Cut Landsat scenes into 40×40 tiles with geo-temporal metadata and write a dataset folder.",
+        discussion: """
+        Each SCENE is a Landsat scene folder (band GeoTIFFs next to their *_MTL.txt/.json/.xml), an MTL \
+        file, or a BigEarthNet-style folder with images/ and labels/ (one tile per patch: the centre 40×40 \
+        crop; metadata from the label file's acquisition_date and the centre of the whole patch).
+
+        The dataset folder holds tiles-00000.safetensors, … (pixels u16 [N,7,40,40], valid u8 [N,40,40], \
+        lat/lon f64, week i32, hour f32 = true UTC hour, row/col/scene i32, valid_fraction f32), \
+        manifest.json (schemas/dataset-manifest.schema.json) and tiles.gpkg (one polygon per tile). It is \
+        written under a temporary name and renamed when complete.
+        """)
+
+    @Argument(help: "Landsat scene folders or MTL files, or BigEarthNet-style folders (images/ + labels/).")
+    var scenes: [String]
+
+    @Option(name: .long, help: "Output dataset folder (must not exist unless --overwrite).")
+    var out: String
+
+    @Option(name: .long, help: "Tile edge in pixels (the model expects 40).")
+    var tileSize: Int = 40
+
+    @Option(name: .long, help: "Partial right/bottom tiles: pad (fill, flagged invalid) or drop.")
+    var edge: EdgePolicy = .pad
+
+    @Option(name: .long, help: "Skip tiles whose valid fraction (0…1) is below this.")
+    var minValid: Double = 0
+
+    @Option(name: .long, help: "Hour policy recorded for the model: utc (true UTC hour) or published (the published pretraining's floor(hour)/10). The stored hour is always the true UTC hour.")
+    var hour: HourPolicy = .utc
+
+    @Flag(name: .long, help: "Write zeros for lat/lon/week/hour (as the published EuroSAT evaluation did).")
+    var noMetadata = false
+
+    @Option(name: .long, help: "Maximum tiles per shard.")
+    var shardSize: Int = 4096
+
+    @Option(name: .long, help: "safetensors (shards) or geotiff (images/<id>_<row>_<col>.tif + labels/…_metadata.json).")
+    var format: DatasetLayout = .safetensors
+
+    @Flag(name: .long, help: "Replace an existing output folder (only once the new dataset is complete).")
+    var overwrite = false
+
+    @Flag(name: .long, help: "Print no progress.")
+    var quiet = false
+
+    func run() throws {
+        let options = TilingOptions(tileSize: tileSize, edge: edge, minValid: minValid, hourPolicy: hour, metadata: !noMetadata)
+        do {
+            try options.validate()
+            if FileManager.default.fileExists(atPath: out) && !overwrite {
+                throw TilingError(path: out, "already exists", hint: "choose another --out folder or pass --overwrite to replace it")
+            }
+            var sources: [SceneSource] = []
+            for path in scenes {
+                if BigEarthNetFolder.isBigEarthNetFolder(path) {
+                    let folder = try BigEarthNetFolder(path: path)
+                    if !folder.unlabelled.isEmpty {
+                        FileHandle.standardError.write(Data("warning: \(path): skipping \(folder.unlabelled.count) image(s) without a label file (no acquisition time): \(folder.unlabelled.prefix(5).joined(separator: ", "))\(folder.unlabelled.count > 5 ? ", …" : "")\n".utf8))
+                    }
+                    sources += try folder.sources(tileSize: tileSize)
+                } else {
+                    let s = try SceneSource(landsatPath: path)
+                    if !s.modelReady && !quiet {
+                        FileHandle.standardError.write(Data("note: \(s.id) is not Collection 2 Level-2 surface reflectance SR_B1…SR_B7; it is tiled as \(s.bands.map(\.name).joined(separator: ",")) and marked model_ready=false (see docs/bands.md)\n".utf8))
+                    }
+                    sources.append(s)
+                }
+            }
+            var lastScene = -1
+            let manifest = try DatasetBuilder.build(sources: sources, output: out, options: options, layout: format, shardSize: shardSize,
+                                                    overwrite: overwrite) { scene, row, rows, tiles in
+                guard !quiet, sources.count <= 20 || scene != lastScene else { return }
+                if row == rows - 1 || sources.count <= 20 && row % 20 == 0 {
+                    lastScene = scene
+                    FileHandle.standardError.write(Data("\(sources[scene].id): row \(row + 1)/\(rows), \(tiles) tiles\n".utf8))
+                }
+            }
+            print("wrote \(manifest.tileCount > 0 ? manifest.tileCount : manifest.scenes.count) tiles of \(manifest.scenes.count) scene(s) to \(out)")
+        } catch let e as TilingError {
+            FileHandle.standardError.write(Data("error: \(e.description)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+extension EdgePolicy: ExpressibleByArgument {}
+extension HourPolicy: ExpressibleByArgument {}
+extension DatasetLayout: ExpressibleByArgument {}
