@@ -142,3 +142,40 @@ final class TileStripReaderTests: XCTestCase {
         XCTAssertThrowsError(try SceneRasters(source: s)) { e in XCTAssertTrue("\(e)".contains("/nonexistent/B5.TIF"), "\(e)") }
     }
 }
+
+/// The required figures through the Landsat module (MTL parsing → SceneSource).
+final class LandsatSceneTilingTests: XCTestCase {
+    func testPreCollectionSceneFigures() throws {
+        let source = try SceneSource(landsatPath: "\(sharedDirectory)/data/scenes/\(preCollection)")
+        XCTAssertEqual(source.id, preCollection)
+        XCTAssertEqual(source.week, 32)
+        XCTAssertEqual(source.hour, 16 + 19.0 / 60 + 21.7917421 / 3600, accuracy: 1e-9)  // 16.3227…
+        XCTAssertEqual(source.acquired, "2015-08-04T16:19:21.79Z")
+        XCTAssertEqual(source.bands.count, 7)
+        XCTAssertFalse(source.modelReady)
+        let pad = try TileStripReader(source: source, options: TilingOptions())
+        XCTAssertEqual([pad.grid.rows, pad.grid.cols], [16, 16])
+        let drop = try TileStripReader(source: source, options: TilingOptions(edge: .drop))
+        XCTAssertEqual([drop.grid.rows, drop.grid.cols], [15, 15])
+        // A chosen tile's centre against an independent gdaltransform run from the scene's own WKT2.
+        let m = try pad.locator.metadata(row: 11, col: 4)
+        let ref = try gdaltransform(pad.rasters.crs.wkt2, m.centreX, m.centreY)
+        XCTAssertEqual(m.lat, ref.lat, accuracy: 1e-6)
+        XCTAssertEqual(m.lon, ref.lon, accuracy: 1e-6)
+        XCTAssertEqual(m.week, 32)
+        XCTAssertEqual(m.hour, 16.32, accuracy: 0.01)
+    }
+
+    func testAntarcticSceneLatitudesFromRasterCRS() throws {
+        let source = try SceneSource(landsatPath: "\(sharedDirectory)/data/scenes/\(antarctic)")
+        XCTAssertTrue(source.modelReady)
+        XCTAssertEqual(source.bands.map(\.name), ["SR_B1", "SR_B2", "SR_B3", "SR_B4", "SR_B5", "SR_B6", "SR_B7"])
+        let reader = try TileStripReader(source: source, options: TilingOptions())
+        let tiles = try reader.readRow(reader.grid.rows / 2)
+        XCTAssertFalse(tiles.isEmpty)
+        for t in tiles {
+            XCTAssertTrue((-83.0)...(-80.0) ~= t.metadata.lat, "\(t.metadata.lat)")
+            XCTAssertTrue((-180.0)...(180.0) ~= t.metadata.lon)
+        }
+    }
+}
