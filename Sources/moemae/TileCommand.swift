@@ -74,16 +74,18 @@ struct TileCommand: ParsableCommand {
                     sources.append(s)
                 }
             }
-            var lastScene = -1
+            var written = 0
             let manifest = try DatasetBuilder.build(sources: sources, output: out, options: options, layout: format, shardSize: shardSize,
                                                     overwrite: overwrite) { scene, row, rows, tiles in
-                guard !quiet, sources.count <= 20 || scene != lastScene else { return }
-                if row == rows - 1 || sources.count <= 20 && row % 20 == 0 {
-                    lastScene = scene
-                    FileHandle.standardError.write(Data("\(sources[scene].id): row \(row + 1)/\(rows), \(tiles) tiles\n".utf8))
+                written = tiles
+                guard !quiet else { return }
+                // Many small scenes (patch folders): one line every 50 scenes; few big ones: every 20 tile rows.
+                let report = sources.count > 20 ? (row == rows - 1 && (scene + 1) % 50 == 0) : (row % 20 == 0 || row == rows - 1)
+                if report {
+                    FileHandle.standardError.write(Data("\(sources[scene].id) (\(scene + 1)/\(sources.count)): tile row \(row + 1)/\(rows), \(tiles) tiles written\n".utf8))
                 }
             }
-            print("wrote \(manifest.tileCount > 0 ? manifest.tileCount : manifest.scenes.count) tiles of \(manifest.scenes.count) scene(s) to \(out)")
+            print("wrote \(written) tiles of \(manifest.scenes.count) scene(s) to \(out)")
         } catch let e as TilingError {
             FileHandle.standardError.write(Data("error: \(e.description)\n".utf8))
             throw ExitCode(1)

@@ -159,4 +159,20 @@ final class DatasetWriterTests: XCTestCase {
         XCTAssertEqual(coordinates["ulx"], 452475 + 80 * 30)
         XCTAssertEqual(coordinates["lry"], 3408645 - 120 * 30)
     }
+
+    func testScenesInTwoCRSsGetOneIndexLayerEach() throws {
+        let a = try SceneSource(landsatPath: "\(sharedDirectory)/data/scenes/LC08_L2SP_008059_20191201_20200825_02_T1")
+        let b = try SceneSource(landsatPath: "\(sharedDirectory)/data/scenes/LC08_L2SP_005009_20150710_20200908_02_T2")
+        let out = dir + "/two"
+        let m = try DatasetBuilder.build(sources: [a, b], output: out, options: TilingOptions(edge: .drop), shardSize: 100)
+        XCTAssertEqual(m.scenes.map(\.epsg), [32618, 32624])
+        XCTAssertEqual(m.tileCount, 2 * 12 * 12)
+        XCTAssertTrue(m.scenes.allSatisfy(\.modelReady))
+        let shard = try Dataset(path: out).shard(m.shards.count - 1)
+        XCTAssertEqual(try shard.optionalInts("scene")?.last, 1)
+        let layers = try runTool("ogrinfo", ["-q", out + "/tiles.gpkg"])
+        XCTAssertTrue(layers.contains("tiles (Polygon)") && layers.contains("tiles_epsg32624 (Polygon)"), layers)
+        let second = try runTool("ogrinfo", ["-so", out + "/tiles.gpkg", "tiles_epsg32624"])
+        XCTAssertTrue(second.contains("Feature Count: 144"), second)
+    }
 }
