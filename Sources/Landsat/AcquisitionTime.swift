@@ -5,7 +5,7 @@ import Foundation
 /// Built from the MTL's `DATE_ACQUIRED` (`2015-08-04`) and `SCENE_CENTER_TIME` (`16:19:21.7917421Z`,
 /// quoted or not, 7 fraction digits, trailing `Z` = UTC); older files name them `ACQUISITION_DATE` and
 /// `SCENE_CENTER_SCAN_TIME`. The scene-centre time is the time the sensor imaged the centre of the
-/// scene (Landsat 8-9 OLI/TIRS Collection 2 Level-1 DFCB, LSDS-1822).
+/// scene (Landsat 8-9 OLI/TIRS C2 L1 DFCB, LSDS-1822).
 ///
 /// The tiling metadata use ``isoWeek`` and ``hourOfDay``; both are computed from the exact
 /// components, not through `Date`, so no time zone or rounding enters.

@@ -2,8 +2,8 @@ import Foundation
 
 /// The typed content of a Landsat MTL metadata file, whichever its encoding and generation.
 ///
-/// Reads Collection 2 files (root group `LANDSAT_METADATA_FILE`; Landsat 8-9 C2 L2 DFCB LSDS-1328,
-/// Landsat 4-7 C2 L2 DFCB LSDS-1337, Landsat C2 L1 DFCB LSDS-1822) and Collection 1 / pre-collection
+/// Reads Collection 2 files (root group `LANDSAT_METADATA_FILE`; Landsat 8-9 OLI/TIRS C2 L2 DFCB, LSDS-1328;
+/// Landsat 8-9 OLI/TIRS C2 L1 DFCB, LSDS-1822; the matching DFCBs of TM, ETM+ and MSS) and Collection 1 / pre-collection
 /// files (root `L1_METADATA_FILE` with `METADATA_FILE_INFO`, `PRODUCT_METADATA`, …; the oldest files use
 /// `ACQUISITION_DATE`, `SCENE_CENTER_SCAN_TIME`, `PRODUCT_TYPE`, `BANDn_FILE_NAME`).
 ///
@@ -56,7 +56,7 @@ public struct LandsatMetadata: Sendable {
 
     /// Surface reflectance scaling per band number from `LEVEL2_SURFACE_REFLECTANCE_PARAMETERS`
     /// (`REFLECTANCE_MULT_BAND_n`, `REFLECTANCE_ADD_BAND_n`): reflectance = mult × DN + add, unitless
-    /// (2.75e-05 and −0.2 for every Collection 2 SR band, LSDS-1619 §4.2). Empty for Level-1 files.
+    /// (2.75e-05 and −0.2 for every Collection 2 SR band: Landsat 8-9 C2 L2 Science Product Guide, LSDS-1619). Empty for Level-1 files.
     public let surfaceReflectanceScaling: [Int: LinearScaling]
     /// Top-of-atmosphere reflectance scaling per band number from `LEVEL1_RADIOMETRIC_RESCALING`
     /// (`RADIOMETRIC_RESCALING` in older files); not sun-angle corrected (LSDS-1822).

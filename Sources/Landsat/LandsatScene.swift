@@ -10,7 +10,7 @@ import Foundation
 ///
 /// This type does not open rasters: checking that every band shares size, geotransform and CRS is the
 /// tiling code's job (GeoRaster/GDAL), given ``bandFiles`` and ``qaFile``.
-public struct LandsatScene: Sendable {
+public struct LandsatScene: Sendable, CustomStringConvertible {
     /// The MTL file read.
     public let mtlFile: URL
     /// The folder holding the MTL (band file names are relative to it).
@@ -46,6 +46,10 @@ public struct LandsatScene: Sendable {
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw LandsatError(.unreadable, path: path, "no such scene folder or MTL file")
         }
+        if !isDirectory.boolValue, ["tif", "tiff"].contains(url.pathExtension.lowercased()) {
+            throw LandsatError(.noMetadataFile, path: path,
+                               "is a band image, not a scene: pass the scene folder or its *_MTL.txt / *_MTL.json / *_MTL.xml file")
+        }
         let mtl = isDirectory.boolValue ? try Self.findMTL(inFolder: url, given: path) : url
         let metadata = try LandsatMetadata(contentsOf: mtl)
         try self.init(mtlFile: mtl, metadata: metadata)
@@ -73,6 +77,14 @@ public struct LandsatScene: Sendable {
     /// ``ModelReadiness/require(allowNonSR:path:)``.
     public func requireModelReady(allowNonSR: Bool) throws {
         try modelReadiness.require(allowNonSR: allowNonSR, path: "\(folder.path) (\(productID))")
+    }
+
+    /// One line for logs: `LC08_L2SP_… (LANDSAT_8 OLI_TIRS L2SP, C2) acquired 2019-12-01T15:13:51.8610990Z,
+    /// bands SR_B1 … SR_B7 + QA_PIXEL, model: ready`.
+    public var description: String {
+        let m = metadata
+        let qa = qaKind.map { " + \($0.rawValue)" } ?? ""
+        return "\(productID) (\(m.spacecraft) \(m.sensor.mtlName) \(m.processingLevel), \(m.collection)) acquired \(m.acquisition.iso8601), bands \(bandNames.joined(separator: " "))\(qa), model: \(modelReadiness)"
     }
 
     /// The MTL file of a scene folder: `*_MTL.txt`, else `*_MTL.json`, else `*_MTL.xml`.

@@ -2,8 +2,9 @@ import Foundation
 
 /// The raw content of a Landsat MTL metadata file: every value keyed by its group path.
 ///
-/// USGS publishes the same metadata in three encodings (Landsat 8-9 Collection 2 Level-2 Data Format
-/// Control Book, LSDS-1328; Landsat Collection 2 Level-1 DFCB, LSDS-1822; older Level-1 product DFCBs):
+/// USGS publishes the same metadata in three encodings (Landsat 8-9 OLI/TIRS Collection 2 Level 2 Data
+/// Format Control Book, LSDS-1328; Landsat 8-9 OLI/TIRS Collection 2 Level 1 DFCB, LSDS-1822; the
+/// DFCBs of the other sensors and of older products):
 /// - ODL text (`*_MTL.txt`): `GROUP = NAME` … `END_GROUP = NAME`, `KEY = value`, values quoted or not;
 /// - JSON (`*_MTL.json`): nested objects, every value a string (numbers included);
 /// - XML (`*_MTL.xml`): nested elements, leaf elements hold the values.

@@ -3,7 +3,7 @@
 ///
 /// Informational: the authoritative CRS is the one in the band GeoTIFFs, read with GDAL by the
 /// tiling code. Landsat uses UTM (WGS84) everywhere except Antarctica, where it uses polar
-/// stereographic (`PS`, true-scale latitude −71°) (Landsat Collection 2 Level-1 DFCB, LSDS-1822).
+/// stereographic (`PS`, true-scale latitude −71°) (Landsat 8-9 OLI/TIRS C2 L1 DFCB, LSDS-1822).
 public struct MapProjection: Sendable, Hashable {
     /// `MAP_PROJECTION`: `UTM`, `PS`, …
     public var name: String
@@ -12,7 +12,7 @@ public struct MapProjection: Sendable, Hashable {
     /// `ELLIPSOID` (`REFERENCE_ELLIPSOID`).
     public var ellipsoid: String?
     /// `UTM_ZONE` (`ZONE_NUMBER` in old files), 1…60; absent for polar stereographic. MTL zones carry
-    /// no hemisphere: southern scenes use the north zone with negative northings (LSDS-1822).
+    /// no hemisphere: USGS delivers southern UTM scenes in the north zone with negative northings.
     public var utmZone: Int?
     /// Polar stereographic `VERTICAL_LON_FROM_POLE`, degrees.
     public var verticalLongitudeFromPole: Double?

@@ -29,8 +29,8 @@ public enum QAConfidence: UInt8, Sendable, Hashable {
 
 /// One `QA_PIXEL` value of a Collection 2 product (Level-1 and Level-2 carry the same band).
 ///
-/// Bit layout from the Landsat 8-9 Collection 2 Level-2 Science Product Guide (LSDS-1619), table
-/// "Pixel Quality Assessment (QA_PIXEL) Bit Index", and the Landsat 8-9 C2 L2 DFCB (LSDS-1328);
+/// Bit layout from the QA_PIXEL bit table of the Landsat 8-9 Collection 2 Level 2 Science Product Guide
+/// (LSDS-1619) and the Landsat 8-9 OLI/TIRS C2 L2 DFCB (LSDS-1328);
 /// values are produced by CFMask. For Landsat 4-7 (LSDS-1618) bit 2 (cirrus) and bits 14-15 (cirrus
 /// confidence) are unused and always 0.
 ///

@@ -61,6 +61,7 @@ final class LandsatSceneTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("LC80200392015216LGN00"), "\(error)")
         }
         XCTAssertNoThrow(try scene.requireModelReady(allowNonSR: true))
+        XCTAssertEqual(scene.description, "LC80200392015216LGN00 (LANDSAT_8 OLI_TIRS L1T, pre-collection) acquired 2015-08-04T16:19:21.7917421Z, bands B1 B2 B3 B4 B5 B6 B7 + BQA, model: requires --allow-non-sr: \(reason)")
     }
 
     func testSceneFromAnMTLPathInEachEncoding() throws {
@@ -132,6 +133,11 @@ final class LandsatSceneTests: XCTestCase {
         }
         XCTAssertThrowsError(try LandsatScene(path: tmp.file("nope").path)) { error in
             XCTAssertEqual((error as? LandsatError)?.code, .unreadable)
+        }
+        let band = SharedData.scenesFolder.appendingPathComponent("LC80200392015216LGN00/LC80200392015216LGN00_B1.TIF")
+        XCTAssertThrowsError(try LandsatScene(path: band.path)) { error in
+            XCTAssertEqual((error as? LandsatError)?.code, .noMetadataFile)
+            XCTAssertTrue("\(error)".contains("LC80200392015216LGN00_B1.TIF") && "\(error)".contains("_MTL.txt"), "\(error)")
         }
     }
 
