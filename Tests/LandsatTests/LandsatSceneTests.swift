@@ -184,6 +184,41 @@ final class LandsatSceneTests: XCTestCase {
         XCTAssertTrue(reason.contains("Level-1"), reason)
     }
 
+    /// On real data, pixels whose QA_PIXEL has the fill bit are DN 0 in every SR band (the Greenland scene
+    /// has fill outside its rotated footprint). Pixel values are read with `gdallocationinfo` (gdal-bin).
+    func testFillBitMatchesZeroReflectanceOnARealScene() throws {
+        let scene = try LandsatScene(path: SharedData.scenesFolder.appendingPathComponent("LC08_L2SP_005009_20150710_20200908_02_T2").path)
+        let points = [(0, 0), (511, 0), (0, 511), (511, 511), (256, 256), (200, 300)]
+        /// One process per file; the points go in on stdin, one `x y` per line.
+        func values(_ file: URL) throws -> [UInt16] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["gdallocationinfo", "-valonly", file.path]
+            let input = Pipe(), output = Pipe()
+            p.standardInput = input
+            p.standardOutput = output
+            try p.run()
+            input.fileHandleForWriting.write(Data(points.map { "\($0.0) \($0.1)\n" }.joined().utf8))
+            try input.fileHandleForWriting.close()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            let numbers = text.split(whereSeparator: \.isNewline).compactMap { UInt16($0.trimmingCharacters(in: .whitespaces)) }
+            XCTAssertEqual(numbers.count, points.count, "\(file.path): '\(text)'")
+            return numbers
+        }
+        let qa = try values(try XCTUnwrap(scene.qaFile)).map(QAPixel.init)
+        let bands = try scene.bandFiles.map(values)
+        XCTAssertEqual(bands.count, 7)
+        var fill = 0, data = 0
+        for (i, point) in points.enumerated() where i < qa.count && bands.allSatisfy({ i < $0.count }) {
+            let dns = bands.map { $0[i] }
+            if qa[i].isFill { fill += 1; XCTAssertEqual(dns, Array(repeating: 0, count: 7), "\(point)") }
+            else { data += 1; XCTAssertFalse(dns.contains(0), "\(point): \(dns)") }
+        }
+        XCTAssertGreaterThan(fill, 0)
+        XCTAssertGreaterThan(data, 0)
+    }
+
     func testQAPixelBits() {
         // Values from the QA_PIXEL value table of LSDS-1619 (Landsat 8-9 C2 L2 Science Product Guide).
         XCTAssertTrue(QAPixel(1).isFill)

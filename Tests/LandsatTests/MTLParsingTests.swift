@@ -298,6 +298,27 @@ final class MTLParsingTests: XCTestCase {
                        "LC08_L2SP_005009_20150710_20200908_02_T2")
     }
 
+    /// USGS writes every JSON value as a string; JSON numbers written by other tools are read too.
+    func testJSONNumbersAsStringsOrNumbers() throws {
+        let json = """
+        {"LANDSAT_METADATA_FILE": {
+          "PRODUCT_CONTENTS": {"LANDSAT_PRODUCT_ID": "LC08_L2SP_008059_20191201_20200825_02_T1", "PROCESSING_LEVEL": "L2SP",
+                               "COLLECTION_NUMBER": 2, "FILE_NAME_BAND_1": "b1.TIF"},
+          "IMAGE_ATTRIBUTES": {"SPACECRAFT_ID": "LANDSAT_8", "SENSOR_ID": "OLI_TIRS", "DATE_ACQUIRED": "2019-12-01",
+                               "SCENE_CENTER_TIME": "15:13:51.8610990Z", "WRS_PATH": 8, "CLOUD_COVER": "81.02"},
+          "PROJECTION_ATTRIBUTES": {"MAP_PROJECTION": "UTM", "UTM_ZONE": 18, "DATUM": "WGS84"},
+          "LEVEL2_SURFACE_REFLECTANCE_PARAMETERS": {"REFLECTANCE_MULT_BAND_1": 2.75e-05, "REFLECTANCE_ADD_BAND_1": "-0.2"}
+        }}
+        """
+        let m = try LandsatMetadata(document: MTLDocument(data: Data(json.utf8), path: "n_MTL.json"))
+        XCTAssertEqual(m.collection, .collection2)
+        XCTAssertEqual(m.wrsPath, 8)
+        XCTAssertEqual(m.cloudCover, 81.02)
+        XCTAssertEqual(m.projection?.utmZone, 18)
+        XCTAssertEqual(m.surfaceReflectanceScaling[1], LinearScaling(mult: 2.75e-05, add: -0.2))
+        XCTAssertEqual(m.acquisition.iso8601, "2019-12-01T15:13:51.8610990Z")
+    }
+
     func testEncodingIsDetectedFromContentWhenTheExtensionSaysNothing() throws {
         let scene = SharedData.scenesFolder.appendingPathComponent("LC08_L2SP_017036_20130419_20200913_02_T2")
         for (ext, format) in [("txt", MTLDocument.Format.odl), ("json", .json), ("xml", .xml)] {
