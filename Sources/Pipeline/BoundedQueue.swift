@@ -14,8 +14,11 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
     /// Maximum number of queued elements (≥ 1).
     public let capacity: Int
     private let condition = NSCondition()
-    private var buffer: [Element] = []
+    /// Ring buffer of `capacity` slots; a popped slot is cleared at once so the queue never keeps a
+    /// consumed element (and its memory) alive.
+    private var ring: [Element?]
     private var head = 0
+    private var count = 0
     private var openProducers: Int
     private var cancelled = false
     private var _producerWait: Double = 0
@@ -31,7 +34,7 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
     public init(capacity: Int, producers: Int = 1, cancellation: CancellationToken? = nil) {
         self.capacity = max(1, capacity)
         self.openProducers = max(1, producers)
-        buffer.reserveCapacity(self.capacity)
+        ring = Array(repeating: nil, count: self.capacity)
         if let cancellation {
             token = cancellation
             handlerID = cancellation.onCancel { [weak self] in self?.cancel() }
@@ -41,8 +44,6 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
     deinit {
         if let token, let handlerID { token.removeHandler(handlerID) }
     }
-
-    private var count: Int { buffer.count - head }
 
     /// Appends `element`, blocking while the queue is full. Returns false (dropping the element) when
     /// the queue was cancelled. Pushing after every producer finished is a programming error.
@@ -57,7 +58,8 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
         }
         if cancelled { return false }
         precondition(openProducers > 0, "BoundedQueue.push after every producer finished")
-        buffer.append(element)
+        ring[(head + count) % capacity] = element
+        count += 1
         _highWater = max(_highWater, count)
         condition.broadcast()
         return true
@@ -74,12 +76,10 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
             _consumerWait += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
         if cancelled || count == 0 { return nil }
-        let element = buffer[head]
-        head += 1
-        if head >= 64 && head * 2 >= buffer.count {
-            buffer.removeFirst(head)
-            head = 0
-        }
+        let element = ring[head]
+        ring[head] = nil
+        head = (head + 1) % capacity
+        count -= 1
         condition.broadcast()
         return element
     }
@@ -96,8 +96,9 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
     public func cancel() {
         condition.lock()
         cancelled = true
-        buffer.removeAll()
+        for i in 0..<capacity { ring[i] = nil }
         head = 0
+        count = 0
         condition.broadcast()
         condition.unlock()
     }

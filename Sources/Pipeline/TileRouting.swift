@@ -13,19 +13,21 @@ public enum TileRouting {
     /// the lower expert index. `routing` is `[L, T, K]`; writes L values into `out`.
     public static func majorityTopExpert(routing: UnsafeBufferPointer<UInt8>, layers: Int, tokens: Int, slots: Int,
                                          into out: UnsafeMutableBufferPointer<UInt8>) {
-        var counts = [Int](repeating: 0, count: 256)
-        let patches = patchesPerSide * patchesPerSide
-        for l in 0..<layers {
-            for e in 0..<counts.count where counts[e] != 0 { counts[e] = 0 }
-            var maxExpert = 0
-            for p in 0..<patches {
-                let e = Int(routing[(l * tokens + firstPatchToken + p) * slots])
-                counts[e] += 1
-                maxExpert = max(maxExpert, e)
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 256) { counts in
+            let patches = patchesPerSide * patchesPerSide
+            for l in 0..<layers {
+                // Only counts[0...maxExpert] are in use; zero new entries as larger indices appear.
+                var maxExpert = 0
+                counts[0] = 0
+                for p in 0..<patches {
+                    let e = Int(routing[(l * tokens + firstPatchToken + p) * slots])
+                    if e > maxExpert { for i in (maxExpert + 1)...e { counts[i] = 0 }; maxExpert = e }
+                    counts[e] += 1
+                }
+                var best = 0
+                if maxExpert > 0 { for e in 1...maxExpert where counts[e] > counts[best] { best = e } }
+                out[l] = UInt8(best)
             }
-            var best = 0
-            for e in 1...max(1, maxExpert) where e < counts.count && counts[e] > counts[best] { best = e }
-            out[l] = UInt8(best)
         }
     }
 

@@ -45,3 +45,25 @@ final class RunSummaryTests: XCTestCase {
         XCTAssertEqual(try JSONDecoder().decode(RunSummary.self, from: summary.jsonData()), summary)
     }
 }
+
+final class TileRoutingTests: XCTestCase {
+    /// Routing [L=2, T=105, K=2] where layer 0's patch tokens choose 2 (60×) and 0 (40×), layer 1 ties 1 and 3.
+    func testMajorityTopExpertTakesTheMostFrequentFirstChoiceOfPatchTokensAndTheLowerOnTies() {
+        var routing = [UInt8](repeating: 9, count: 2 * 105 * 2)  // prefix tokens carry 9: they must be ignored
+        for p in 0..<100 {
+            routing[(0 * 105 + 5 + p) * 2] = p < 60 ? 2 : 0
+            routing[(0 * 105 + 5 + p) * 2 + 1] = 1               // second choices are ignored
+            routing[(1 * 105 + 5 + p) * 2] = p % 2 == 0 ? 3 : 1
+        }
+        var out = [UInt8](repeating: 0, count: 2)
+        routing.withUnsafeBufferPointer { r in
+            out.withUnsafeMutableBufferPointer { TileRouting.majorityTopExpert(routing: r, layers: 2, tokens: 105, slots: 2, into: $0) }
+        }
+        XCTAssertEqual(out, [2, 1])
+        var patches = [UInt8](repeating: 0, count: 100)
+        routing.withUnsafeBufferPointer { r in
+            patches.withUnsafeMutableBufferPointer { TileRouting.patchTopExperts(routing: r, layer: 1, tokens: 105, slots: 2, into: $0) }
+        }
+        XCTAssertEqual(Array(patches.prefix(4)), [3, 1, 3, 1])
+    }
+}
