@@ -136,6 +136,10 @@ public enum SceneMapper {
         return SceneMapResult(summary: summary, timings: timings, item: item, files: published.map { tx.finalPath(for: $0) })
     }
 
+    /// Seconds between checkpoints of the writer (`fsync` of the row store + `progress.json`): an
+    /// interrupted run loses at most this much work; checkpointing every row would cost an `fsync` per row.
+    public static var checkpointInterval: Double = 1.0
+
     static func seconds(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
 
     /// Runs the stages over tile rows `startRow...`; returns timings, the final statistics and whether a
@@ -205,15 +209,20 @@ public enum SceneMapper {
         pipeline.addStage("writer") { ctx in
             var reorder = ReorderBuffer<BatchResult>()
             var assembler = RowAssembler(layout: layout, startRow: startRow, committed: committed)
+            // Checkpoint (fsync + progress.json) at most every `checkpointInterval` seconds and at the last row.
+            var lastCheckpoint = DispatchTime.now().uptimeNanoseconds
             while let result = try ctx.receive(results) {
                 for ready in reorder.insert(result, at: result.sequence) {
                     try assembler.add(ready) { row, record, stats in
                         try store.append(record)
+                        ctx.count()
+                        let now = DispatchTime.now().uptimeNanoseconds
+                        guard row + 1 == layout.gridRows || Double(now - lastCheckpoint) / 1e9 >= checkpointInterval else { return }
                         try store.sync()
                         try ResumeState(fingerprint: fingerprint, gridRows: layout.gridRows, gridCols: layout.gridCols,
                                         finishedRows: row + 1, statistics: stats).save(to: progressPath)
                         outcome.checkpointed = true
-                        ctx.count()
+                        lastCheckpoint = now
                     }
                     progress.advance(by: ready.tiles.count)
                     window.release()

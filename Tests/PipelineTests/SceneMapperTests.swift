@@ -79,6 +79,8 @@ final class SyntheticEncoder: TileBatchEncoder {
 }
 
 final class SceneMapperTests: XCTestCase {
+    override func setUp() { SceneMapper.checkpointInterval = 0 }   // checkpoint every row: deterministic resume tests
+    override func tearDown() { SceneMapper.checkpointInterval = 1 }
     let classNames = ["Urban fabric", "Arable land", "Forests", "Inland waters"]
     let classColors: [[UInt8]] = [[230, 0, 77], [255, 255, 168], [0, 166, 0], [0, 204, 242]]
 

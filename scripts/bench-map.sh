@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The map benchmark of docs/performance.md ("Map"): `moemae map` on the generated full-size 30 m scene
+# (scripts/make-big-scene.sh) and on a scene four times larger (a VRT of the same bands at half the
+# pixel size: 15,600 × 15,800 px), compared with `moemae bench encoder` at the same batch size and
+# thread count. Prints tiles/s (mapped tiles / wall time of the whole command, model loading included)
+# and peak RSS (/usr/bin/time -v).
+#
+# Usage: scripts/bench-map.sh SCENE_DIR WEIGHTS PROBE [WORKERS BATCH BLAS_THREADS]
+#   SCENE_DIR: the folder written by scripts/make-big-scene.sh; PROBE must be fitted on WEIGHTS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scene=${1:?usage: scripts/bench-map.sh SCENE_DIR WEIGHTS PROBE [WORKERS BATCH BLAS_THREADS]}
+weights=${2:?weights}; probe=${3:?probe}
+workers=${4:-2}; batch=${5:-64}; blas=${6:-1}
+bin=.build/release/moemae
+[ -x "$bin" ] || swift build -c release --product moemae
+work=$(mktemp -d /tmp/moemae-bench-map.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+# 4× scene: every band as a VRT with twice the rows and columns (nearest neighbour), same MTL.
+big4="$work/scene4x"; mkdir -p "$big4"
+for f in "$scene"/*.TIF; do
+  gdal_translate -q -of VRT -r nearest -outsize 200% 200% "$(realpath "$f")" "$big4/$(basename "$f")"
+done
+cp "$scene"/*_MTL.txt "$big4/"
+
+run_map() {  # $1 = scene folder, $2 = label
+  local out="$work/out-$2"
+  /usr/bin/time -v "$bin" map "$1" --weights "$weights" --probe "$probe" --out "$out" --quiet \
+      --workers "$workers" --batch-size "$batch" --blas-threads "$blas" 2> "$work/time-$2.txt" > /dev/null
+  python3 - "$out/run-summary.json" "$work/time-$2.txt" "$2" <<'PY'
+import json, re, sys
+s = json.load(open(sys.argv[1])); t = open(sys.argv[2]).read()
+rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1)) / 1024
+wall = s["wall_s"]; mapped = sum(x["tiles_mapped"] for x in s["scenes"]); read = sum(x["tiles_read"] for x in s["scenes"])
+busy = {x["stage"]: round(x["busy_s"], 1) for x in s["timings"]}
+print(f"map {sys.argv[3]}: {read} tiles, {mapped} mapped in {wall:.1f} s = {mapped / wall:.1f} tiles/s; peak RSS {rss:.0f} MiB; busy s per stage {busy}")
+PY
+}
+
+echo "workers=$workers batch=$batch blas-threads=$blas; OpenBLAS core: ${OPENBLAS_CORETYPE:-auto}"
+"$bin" bench encoder --weights "$weights" --batch-size "$batch" --workers "$workers" --blas-threads "$blas" || true
+run_map "$scene" "1x"
+run_map "$big4" "4x"
