@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "LandsatTests", dependencies: ["Landsat"]),
         .testTarget(name: "TilingTests", dependencies: ["Tiling", "GeoRaster", "Landsat", "SafeTensors"]),
         .testTarget(name: "MoEMAETests", dependencies: ["MoEMAE", "SafeTensors"]),
-        .testTarget(name: "ProbeTests", dependencies: ["Probe", "SafeTensors"]),
+        .testTarget(name: "ProbeTests", dependencies: ["Probe", "SafeTensors", "GeoRaster", "Tiling"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "GeoRaster", "SafeTensors"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SafeTensors"]),
     ],

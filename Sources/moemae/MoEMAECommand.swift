@@ -10,6 +10,7 @@ struct MoEMAECommand: ParsableCommand {
         subcommands: [
             // Each subcommand lives in its own file: <Name>Command.swift.
             TileCommand.self,
+            ProbeCommand.self,
         ]
     )
 }

@@ -1,0 +1,280 @@
+import ArgumentParser
+import Foundation
+import Probe
+
+/// `moemae probe`: fit, import, apply and evaluate linear probes on tile embeddings (docs/probes.md).
+struct ProbeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Fit, import, apply and evaluate linear probes (land-cover heads) on tile embeddings.",
+        discussion: """
+        A probe is a linear head on the encoder's embeddings: softmax regression (multiclass) or one-vs-rest \
+        logistic regression (multilabel), L2-regularised with scikit-learn's parameterisation (C). \
+        Labels come from a BigEarthNet labels folder, a label raster (any CRS/resolution GDAL reads) or a \
+        vector file of labelled polygons. See docs/probes.md.
+        """,
+        subcommands: [Fit.self, Import.self, Predict.self, Eval.self]
+    )
+}
+
+extension ProbeTask: ExpressibleByArgument {}
+extension ProbeFeature: ExpressibleByArgument {}
+extension TileSplit.Part: ExpressibleByArgument {}
+extension TileSplit.Unit: ExpressibleByArgument {}
+
+/// Where labels come from, shared by `fit` and `eval`.
+struct LabelOptions: ParsableArguments {
+    @Option(name: .long, help: "Dataset folder written by `moemae tile` (its manifest places the tiles).")
+    var dataset: String
+
+    @Option(name: .long, help: "Embeddings file written by `moemae embed` from that dataset.")
+    var embeddings: String
+
+    @Option(name: .long, help: ArgumentHelp("Label source: a BigEarthNet patch folder or its labels/ folder; a label raster; or a vector file of polygons (with --class-field).", valueName: "source"))
+    var labels: String
+
+    @Option(name: .long, help: "Class attribute of the polygons when --labels is a vector file.")
+    var classField: String?
+
+    @Option(name: .long, help: "Label rasters/polygons, multilabel: a class labels a tile when it covers at least this fraction of the tile's labelled pixels.")
+    var minFraction: Double = 0.5
+
+    @Option(name: .long, help: "Use only this part of a hash split of the labelled tiles (train or test); default: all.")
+    var split: TileSplit.Part?
+
+    @Option(name: .long, help: "Fraction of keys in the test part of the split.")
+    var testFraction: Double = 0.25
+
+    @Option(name: .long, help: "Split key: scene (the scene id, e.g. a BigEarthNet patch name) or tile (scene id/row/col).")
+    var splitBy: TileSplit.Unit = .scene
+
+    func validate() throws {
+        guard minFraction > 0 && minFraction <= 1 else { throw ValidationError("--min-fraction must lie in (0, 1], got \(minFraction)") }
+        guard testFraction > 0 && testFraction < 1 else { throw ValidationError("--test-fraction must lie strictly between 0 and 1, got \(testFraction)") }
+    }
+
+    var splitChoice: (TileSplit, TileSplit.Part)? {
+        split.map { (TileSplit(testFraction: testFraction, unit: splitBy), $0) }
+    }
+
+    func labelledTiles(embeddings table: EmbeddingTable, task: ProbeTask) throws -> LabelledTiles {
+        let source = try LabelSource(path: labels, classField: classField)
+        return try LabelledTiles(datasetPath: dataset, embeddings: table, source: source, task: task,
+                                 minFraction: minFraction, split: splitChoice)
+    }
+}
+
+/// Refuses to replace an existing output unless asked to.
+func checkOutput(_ path: String, overwrite: Bool) throws {
+    if FileManager.default.fileExists(atPath: path) && !overwrite {
+        throw ValidationError("\(path) already exists; pass --overwrite to replace it")
+    }
+    let folder = (path as NSString).deletingLastPathComponent
+    var isDir: ObjCBool = false
+    if !folder.isEmpty && !(FileManager.default.fileExists(atPath: folder, isDirectory: &isDir) && isDir.boolValue) {
+        throw ValidationError("the folder of \(path) does not exist")
+    }
+}
+
+func printNotes(_ notes: [String]) {
+    for note in notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+}
+
+extension ProbeCommand {
+    struct Fit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Fit a probe on labelled embeddings.",
+            discussion: """
+            Minimises C·Σ log-loss + ½‖W‖² (intercept not penalised) with L-BFGS to a gradient tolerance of 1e-8, \
+            as scikit-learn's LogisticRegression(C=C) does. The probe records the encoder weights' SHA-256 from \
+            the embeddings file, so `map` refuses it with another encoder.
+            """
+        )
+
+        @OptionGroup var source: LabelOptions
+
+        @Option(name: .long, help: "multiclass (one class per tile, softmax) or multilabel (one-vs-rest).")
+        var task: ProbeTask
+
+        @Option(name: .customLong("C"), help: "Inverse L2 regularisation strength (scikit-learn's C).")
+        var c: Double = 1.0
+
+        @Flag(name: .long, help: "Standardise each embedding dimension before fitting (folded into the probe).")
+        var standardize = false
+
+        @Option(name: .long, help: "Which embedding to fit on: embedding (mean of the final tokens) or cls.")
+        var feature: ProbeFeature = .embedding
+
+        @Option(name: .long, help: "Encoder weights file: its SHA-256 must match the one recorded in the embeddings (or is recorded if they lack it).")
+        var weights: String?
+
+        @Option(name: .long, help: "Maximum L-BFGS iterations per optimisation.")
+        var maxIterations: Int = 10_000
+
+        @Option(name: .long, help: "Output probe file (.safetensors).")
+        var out: String
+
+        @Flag(name: .long, help: "Replace --out if it exists.")
+        var overwrite = false
+
+        func validate() throws {
+            guard c > 0 && c.isFinite else { throw ValidationError("--C must be a positive number, got \(c)") }
+            guard maxIterations > 0 else { throw ValidationError("--max-iterations must be positive") }
+        }
+
+        func run() throws {
+            try checkOutput(out, overwrite: overwrite)
+            let table = try EmbeddingTable(path: source.embeddings, feature: feature)
+            var hash = table.weightsSHA256.lowercased()
+            if let weights {
+                let digest = try FileDigest.sha256(ofFile: weights)
+                if !hash.isEmpty && hash != digest {
+                    throw ProbeError(path: weights, "has SHA-256 \(digest) but \(table.path) was computed with weights \(hash)")
+                }
+                hash = digest
+            }
+            let labelled = try source.labelledTiles(embeddings: table, task: task)
+            printNotes(labelled.notes)
+            let fitter = ProbeFitter(regression: LogisticRegression(C: c, standardize: standardize, maxIterations: maxIterations))
+            let (probe, report) = try fitter.fit(features: table.features(rows: labelled.rows), labels: labelled.labels,
+                                                 classes: labelled.classes, task: task, feature: feature,
+                                                 weightsSHA256: hash, source: source.labels)
+            if !report.droppedClasses.isEmpty {
+                printNotes(["classes without a training tile are left out of the probe: " + report.droppedClasses.joined(separator: ", ")])
+            }
+            let unconverged = report.convergence.enumerated().filter { !$0.element.converged }
+            for (i, r) in unconverged {
+                let which = task == .multilabel ? "class '\(probe.classes[i].name)'" : "the fit"
+                FileHandle.standardError.write(Data("warning: \(which) did not converge: \(r.reason)\n".utf8))
+            }
+            try probe.write(to: out)
+            print("wrote \(out): \(task.rawValue) probe, \(probe.classCount) classes × \(probe.dimension) dimensions (\(feature.rawValue)), fitted on \(report.tiles) tiles, C = \(c)\(standardize ? ", standardised" : "")")
+            print("L-BFGS: \(report.allConverged ? "converged" : "NOT converged") (at most \(report.maxIterations) iterations)")
+            if hash.isEmpty { print("note: the encoder weights' SHA-256 is unknown (the embeddings do not record it; pass --weights)") }
+        }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Build a probe from a NumPy archive with `coef` [C, D] and `intercept` [C] (e.g. from scikit-learn).",
+            discussion: "np.savez('coef.npz', coef=clf.coef_, intercept=clf.intercept_); float32/float64, C or Fortran order."
+        )
+
+        @Argument(help: "The .npz archive.")
+        var archive: String
+
+        @Option(name: .long, help: "Class names, comma-separated, in the order of the rows of coef.")
+        var classes: String?
+
+        @Option(name: .long, help: "JSON file with the class names (a list, or an object with a \"classes\" list).")
+        var classesFile: String?
+
+        @Option(name: .long, help: "multiclass or multilabel.")
+        var task: ProbeTask = .multiclass
+
+        @Option(name: .long, help: "Which embedding the coefficients apply to: embedding or cls.")
+        var feature: ProbeFeature = .embedding
+
+        @Option(name: .long, help: "Decision threshold of every class (multilabel).")
+        var threshold: Double = LinearProbe.defaultThreshold
+
+        @Option(name: .long, help: "Encoder weights file the coefficients were fitted for (its SHA-256 is recorded).")
+        var weights: String?
+
+        @Option(name: .long, help: "Output probe file (.safetensors).")
+        var out: String
+
+        @Flag(name: .long, help: "Replace --out if it exists.")
+        var overwrite = false
+
+        func validate() throws {
+            guard (classes == nil) != (classesFile == nil) else {
+                throw ValidationError("give the class names with exactly one of --classes or --classes-file")
+            }
+        }
+
+        func run() throws {
+            try checkOutput(out, overwrite: overwrite)
+            let names: [String]
+            if let classes {
+                names = classes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            } else {
+                names = try LinearProbe.classNames(fromFile: classesFile!)
+            }
+            let hash = try weights.map { try FileDigest.sha256(ofFile: $0) } ?? ""
+            let probe = try LinearProbe.imported(npz: archive, classNames: names, task: task, feature: feature,
+                                                 weightsSHA256: hash, threshold: threshold)
+            try probe.write(to: out)
+            print("wrote \(out): \(task.rawValue) probe, \(probe.classCount) classes × \(probe.dimension) dimensions (\(feature.rawValue))")
+            if hash.isEmpty { print("note: no --weights given: the probe does not record which encoder it belongs to") }
+        }
+    }
+
+    struct Predict: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Score embeddings with a probe: class probabilities and labels per tile."
+        )
+
+        @Option(name: .long, help: "Embeddings file written by `moemae embed`.")
+        var embeddings: String
+
+        @Option(name: .long, help: "Probe file.")
+        var probe: String
+
+        @Option(name: .long, help: "Output scores file (.safetensors): scores [N,C], labels, row/col/scene.")
+        var out: String
+
+        @Flag(name: .long, help: "Replace --out if it exists.")
+        var overwrite = false
+
+        func run() throws {
+            try checkOutput(out, overwrite: overwrite)
+            let p = try LinearProbe(contentsOf: probe)
+            let table = try EmbeddingTable(path: embeddings, feature: p.feature)
+            try p.checkCompatible(dimension: table.dimension, weightsSHA256: table.weightsSHA256, source: embeddings)
+            try ProbeScores.write(probe: p, embeddings: table, probePath: probe, to: out)
+            print("wrote \(out): \(table.count) tiles × \(p.classCount) classes (\(p.task.rawValue))")
+        }
+    }
+
+    struct Eval: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Evaluate a probe on labelled embeddings, next to the majority-class baseline.",
+            discussion: """
+            multiclass: overall accuracy, macro-F1, per-class precision/recall, confusion matrix. multilabel: micro and \
+            macro mAP (scikit-learn's average_precision_score), micro and macro F1 at the probe's thresholds.
+            """
+        )
+
+        @OptionGroup var source: LabelOptions
+
+        @Option(name: .long, help: "Probe file.")
+        var probe: String
+
+        @Option(name: .long, help: "Also write the figures as JSON here (schemas/probe-eval.schema.json).")
+        var json: String?
+
+        @Flag(name: .long, help: "Replace --json if it exists.")
+        var overwrite = false
+
+        func run() throws {
+            if let json { try checkOutput(json, overwrite: overwrite) }
+            let p = try LinearProbe(contentsOf: probe)
+            let table = try EmbeddingTable(path: source.embeddings, feature: p.feature)
+            try p.checkCompatible(dimension: table.dimension, weightsSHA256: table.weightsSHA256, source: source.embeddings)
+            let labelled = try source.labelledTiles(embeddings: table, task: p.task)
+            printNotes(labelled.notes)
+            let scores = p.scores(table.floatFeatures(rows: labelled.rows), count: labelled.rows.count)
+            let evaluation = try ProbeEvaluation(probe: p, scores: scores, truth: labelled.labels,
+                                                 labelClasses: labelled.classes.map(\.name))
+            print(evaluation.table)
+            if let json {
+                let data = try evaluation.jsonData()
+                let partial = json + ".partial"
+                try data.write(to: URL(fileURLWithPath: partial))
+                _ = try? FileManager.default.removeItem(atPath: json)
+                try FileManager.default.moveItem(atPath: partial, toPath: json)
+            }
+        }
+    }
+}
