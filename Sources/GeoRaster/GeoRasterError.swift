@@ -39,7 +39,7 @@ public struct GeoRasterError: Error, CustomStringConvertible, Sendable, Equatabl
     public var description: String {
         var s = path.map { "\($0): \(message)" } ?? message
         if !libraryMessages.isEmpty { s += " (" + libraryMessages.joined(separator: "; ") + ")" }
-        if let hint { s += ". " + hint }
+        if let hint { s += ". " + hint.prefix(1).uppercased() + hint.dropFirst() }
         return s
     }
 }

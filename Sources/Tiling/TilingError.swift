@@ -10,7 +10,7 @@ public struct TilingError: Error, CustomStringConvertible, Sendable {
 
     public var description: String {
         var s = "\(path): \(message)"
-        if let hint { s += ". " + hint }
+        if let hint { s += ". " + hint.prefix(1).uppercased() + hint.dropFirst() }
         return s
     }
 }
