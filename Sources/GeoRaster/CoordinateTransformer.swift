@@ -60,6 +60,22 @@ public final class CoordinateTransformer {
         return (Self.wrapLongitude(lon), lat)
     }
 
+    /// Map coordinates in the source CRS of WGS 84 (lon, lat) degrees (the inverse operation).
+    /// Throws `.transform` when PROJ fails.
+    public func xy(lon: Double, lat: Double) throws -> (x: Double, y: Double) {
+        proj_errno_reset(operation)
+        let out = proj_trans(operation, PJ_INV, proj_coord(lon, lat, 0, 0))
+        guard out.xy.x.isFinite, out.xy.y.isFinite, out.xy.x != .greatestFiniteMagnitude else {
+            var messages = context.takeMessages()
+            let code = proj_errno(operation)
+            if code != 0, let s = proj_context_errno_string(context.handle, code), !messages.contains(String(cString: s)) {
+                messages.append(String(cString: s))
+            }
+            throw GeoRasterError(.transform, "PROJ cannot transform lon \(lon), lat \(lat) to '\(source.name)'", libraryMessages: messages)
+        }
+        return (out.xy.x, out.xy.y)
+    }
+
     /// Longitude wrapped to [-180, 180].
     public static func wrapLongitude(_ lon: Double) -> Double {
         guard lon < -180 || lon > 180 else { return lon }

@@ -16,11 +16,12 @@ public final class RasterDataset {
     public let height: Int
     public let bandCount: Int
 
-    /// Opens `path` read-only (`GDALOpenEx` with `GDAL_OF_RASTER | GDAL_OF_READONLY`).
+    /// Opens `path` read-only (`GDALOpenEx` with `GDAL_OF_RASTER | GDAL_OF_READONLY`); GDAL virtual
+    /// paths (`/vsizip/…`, `/vsicurl/…`) are passed through.
     /// Throws `.open` when the file is missing, unreadable or not a raster GDAL can read.
     public init(path: String) throws {
         self.path = path
-        guard FileManager.default.fileExists(atPath: path) else {
+        guard path.hasPrefix("/vsi") || FileManager.default.fileExists(atPath: path) else {
             throw GeoRasterError(.open, path: path, "no such file", hint: "check the path")
         }
         let flags = UInt32(GDAL_OF_RASTER) | UInt32(GDAL_OF_READONLY) | UInt32(GDAL_OF_VERBOSE_ERROR)

@@ -14,6 +14,14 @@ final class CoordinateTransformerTests: XCTestCase {
         XCTAssertEqual(ours.lon, -87.40, accuracy: 0.01)
     }
 
+    func testInverseReturnsToMapCoordinates() throws {
+        let t = try CoordinateTransformer(from: try CoordinateReferenceSystem(epsg: 32616))
+        let p = try t.lonLat(x: 461880, y: 3399600)
+        let back = try t.xy(lon: p.lon, lat: p.lat)
+        XCTAssertEqual(back.x, 461880, accuracy: 1e-6)
+        XCTAssertEqual(back.y, 3399600, accuracy: 1e-6)
+    }
+
     func testNorthZoneWithNegativeNorthingIsSouthOfEquator() throws {
         let t = try CoordinateTransformer(from: try CoordinateReferenceSystem(epsg: 32618))
         let ours = try t.lonLat(x: 600000, y: -250000)
