@@ -10,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-/tmp/moemae-bench}
 id=LC08_L2SP_005009_20150710_20200908_02_T2
+[ -x /usr/bin/time ] || { echo "error: /usr/bin/time is missing (Debian: apt-get install time)" >&2; exit 1; }
 mkdir -p "$work"
 scripts/make-big-scene.sh "$work/$id" >/dev/null
 swift build -c release --product moemae >/dev/null
