@@ -1,0 +1,38 @@
+import COpenBLAS
+
+/// The only place that calls BLAS (OpenBLAS through its CBLAS interface).
+///
+/// All matrices are row-major `Float` with explicit leading dimensions, so a layer can hand
+/// strided views (one head of a fused q/k/v output, one tile of a batch) without copying.
+public enum BLAS {
+    /// `C = alpha · op(A) · op(B) + beta · C` (cblas_sgemm, row-major).
+    /// `A` is `m × k` (`k × m` if `transA`), `B` is `k × n` (`n × k` if `transB`), `C` is `m × n`.
+    @inline(__always)
+    static func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                      alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                      b: UnsafePointer<Float>, ldb: Int,
+                      beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if m == 0 || n == 0 { return }
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    }
+
+    /// Sets the number of threads OpenBLAS uses for one call (process-wide).
+    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+
+    /// The number of threads OpenBLAS currently uses.
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// The kernel OpenBLAS selected for this CPU (`openblas_get_corename`, e.g. "Haswell",
+    /// "SkylakeX", "Zen"); `OPENBLAS_CORETYPE` overrides the detection.
+    public static var coreName: String {
+        guard let p = openblas_get_corename() else { return "unknown" }
+        return String(cString: p)
+    }
+
+    /// OpenBLAS's build configuration string (`openblas_get_config`).
+    public static var configString: String {
+        guard let p = openblas_get_config() else { return "unknown" }
+        return String(cString: p)
+    }
+}

@@ -1,0 +1,54 @@
+/// Grouped-query self-attention (docs/moe-mae.md, "Grouped-query attention").
+///
+/// q: Linear(D→D), k, v: Linear(D→G·hd), out: Linear(D→D), hd = D/H, scale hd^-0.5, softmax over
+/// keys, no mask. Query head h reads key/value group `h mod G` (the reference repeats the groups
+/// then views, so heads 0…G-1 use groups 0…G-1 and heads G…2G-1 use them again).
+///
+/// q, k and v run as one GEMM over all tokens of the batch (``packed`` stacks their weights:
+/// output columns `[q (D) | k (G·hd) | v (G·hd)]`); scores and weighted values are GEMMs per tile
+/// and head on strided views of that output.
+public struct GroupedQueryAttention: Sendable {
+    public let dim: Int
+    public let heads: Int
+    public let kvGroups: Int
+    public var headDim: Int { dim / heads }
+    public let q: Linear
+    public let k: Linear
+    public let v: Linear
+    public let out: Linear
+    /// q, k, v stacked (derived from them at init).
+    public let packed: Linear
+
+    public init(dim: Int, heads: Int, kvGroups: Int, q: Linear, k: Linear, v: Linear, out: Linear) {
+        self.dim = dim; self.heads = heads; self.kvGroups = kvGroups
+        self.q = q; self.k = k; self.v = v; self.out = out
+        packed = Linear(stacking: [q, k, v])
+    }
+
+    /// `x += Attention(xn)` for `tiles` tiles of `tokens` tokens: `xn` [tiles·tokens, D] (the
+    /// normalised input, in `ws.xn`) and the residual stream `x` (in `ws.x`).
+    func forward(tiles: Int, tokens: Int, ws: Workspace) {
+        let rows = tiles * tokens
+        let hd = headDim, kvWidth = kvGroups * hd
+        let ldq = dim + 2 * kvWidth
+        packed.forward(ws.xn, ldx: dim, rows: rows, into: ws.wide, ldy: ldq)
+        let scale = 1 / Float(hd).squareRoot()
+        let scores = ws.scores
+        for b in 0..<tiles {
+            let base = ws.wide + b * tokens * ldq
+            let outBase = ws.mix + b * tokens * dim
+            for h in 0..<heads {
+                let g = h % kvGroups
+                let qh = base + h * hd
+                let kg = base + dim + g * hd
+                let vg = base + dim + kvWidth + g * hd
+                BLAS.sgemm(transB: true, m: tokens, n: tokens, k: hd, alpha: scale, a: qh, lda: ldq, b: kg, ldb: ldq,
+                           c: scores, ldc: tokens)
+                VectorKernels.softmaxRows(scores, rows: tokens, cols: tokens, ld: tokens)
+                BLAS.sgemm(m: tokens, n: hd, k: tokens, a: scores, lda: tokens, b: vg, ldb: ldq,
+                           c: outBase + h * hd, ldc: dim)
+            }
+        }
+        out.forwardAdding(ws.mix, ldx: dim, rows: rows, into: ws.x, ldy: dim)
+    }
+}

@@ -1,0 +1,42 @@
+/// A fully connected layer `y = x·Wᵀ + b` with PyTorch's layout: `weight` is `[out, in]` row-major.
+public struct Linear: Sendable {
+    public let inFeatures: Int
+    public let outFeatures: Int
+    /// `[outFeatures, inFeatures]`, row-major (PyTorch `Linear.weight`).
+    public var weight: [Float]
+    /// `[outFeatures]`.
+    public var bias: [Float]
+
+    public init(inFeatures: Int, outFeatures: Int, weight: [Float], bias: [Float]) {
+        precondition(weight.count == inFeatures * outFeatures && bias.count == outFeatures, "Linear: weight/bias sizes do not match \(outFeatures)×\(inFeatures)")
+        self.inFeatures = inFeatures; self.outFeatures = outFeatures; self.weight = weight; self.bias = bias
+    }
+
+    /// Stacks layers with the same input width into one whose outputs are theirs, concatenated in order
+    /// (one GEMM instead of several: q/k/v, or V and the gate).
+    public init(stacking parts: [Linear]) {
+        precondition(!parts.isEmpty && parts.allSatisfy { $0.inFeatures == parts[0].inFeatures })
+        self.init(inFeatures: parts[0].inFeatures, outFeatures: parts.reduce(0) { $0 + $1.outFeatures },
+                  weight: parts.flatMap(\.weight), bias: parts.flatMap(\.bias))
+    }
+
+    /// `y[r] = x[r]·Wᵀ + b` for `rows` rows (row strides `ldx`, `ldy`): one GEMM for all rows.
+    @inline(__always)
+    func forward(_ x: UnsafePointer<Float>, ldx: Int, rows: Int, into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        bias.withUnsafeBufferPointer { VectorKernels.fillRows(y, ld: ldy, rows: rows, n: outFeatures, $0.baseAddress!) }
+        weight.withUnsafeBufferPointer { w in
+            BLAS.sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: ldx, b: w.baseAddress!, ldb: inFeatures,
+                       beta: 1, c: y, ldc: ldy)
+        }
+    }
+
+    /// `y[r] += x[r]·Wᵀ + b`: the residual connection folded into the GEMM (beta 1).
+    @inline(__always)
+    func forwardAdding(_ x: UnsafePointer<Float>, ldx: Int, rows: Int, into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        bias.withUnsafeBufferPointer { VectorKernels.addRows(y, ld: ldy, rows: rows, n: outFeatures, $0.baseAddress!) }
+        weight.withUnsafeBufferPointer { w in
+            BLAS.sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: ldx, b: w.baseAddress!, ldb: inFeatures,
+                       beta: 1, c: y, ldc: ldy)
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// MoEMAE module: see docs/architecture.md.

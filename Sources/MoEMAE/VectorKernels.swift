@@ -1,0 +1,139 @@
+/// Element-wise and row-wise kernels (LayerNorm, softmax, SiLU, bias) written with `SIMD8<Float>`
+/// so they vectorise; the matrix products are in ``BLAS``. No allocation anywhere in here.
+enum VectorKernels {
+    typealias V8 = SIMD8<Float>
+
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V8 {
+        UnsafeRawPointer(p).loadUnaligned(as: V8.self)
+    }
+
+    @inline(__always) static func store(_ v: V8, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self)
+    }
+
+    /// e^x, 8 lanes, relative error ≈ 1 ulp on [-87, 88] (Cephes `expf`: range reduction by
+    /// n = round(x·log2 e) with ln 2 split in two, degree-6 polynomial, scale by 2^n through the
+    /// exponent bits). Inputs are clamped to [-87.3, 88.3], so e^x of very negative x is ≈1e-38, not 0.
+    @inline(__always) static func exp(_ xIn: V8) -> V8 {
+        var x = xIn.clamped(lowerBound: V8(repeating: -87.3), upperBound: V8(repeating: 88.3))
+        var fx = x * 1.44269504088896341 + 0.5
+        fx.round(.down)
+        x = x - fx * 0.693359375
+        x = x + fx * 2.12194440e-4
+        let z = x * x
+        var y: V8 = V8(repeating: 1.9875691500e-4)
+        y = y * x + 1.3981999507e-3
+        y = y * x + 8.3334519073e-3
+        y = y * x + 4.1665795894e-2
+        y = y * x + 1.6666665459e-1
+        y = y * x + 5.0000001201e-1
+        y = y * z + x + 1
+        let n = SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int32>(fx, rounding: .towardZero) &+ 127) &<< 23
+        return y * unsafeBitCast(n, to: V8.self)
+    }
+
+    /// Scalar e^x with the same polynomial (tails of rows).
+    @inline(__always) static func exp(_ x: Float) -> Float {
+        exp(V8(repeating: x))[0]
+    }
+
+    /// In-place softmax of `rows` rows of `cols` values (row stride `ld`), max-subtracted.
+    static func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ld: Int) {
+        let vec = cols & ~7
+        for r in 0..<rows {
+            let row = p + r * ld
+            var mv = V8(repeating: -.infinity)
+            var i = 0
+            while i < vec { mv = pointwiseMax(mv, load(row + i)); i += 8 }
+            var m = mv.max()
+            while i < cols { m = Swift.max(m, row[i]); i += 1 }
+            let mvec = V8(repeating: m)
+            var sv = V8.zero
+            i = 0
+            while i < vec {
+                let e = exp(load(row + i) - mvec)
+                store(e, row + i); sv += e; i += 8
+            }
+            var s = sv.sum()
+            while i < cols { let e = exp(row[i] - m); row[i] = e; s += e; i += 1 }
+            let inv = 1 / s
+            let iv = V8(repeating: inv)
+            i = 0
+            while i < vec { store(load(row + i) * iv, row + i); i += 8 }
+            while i < cols { row[i] *= inv; i += 1 }
+        }
+    }
+
+    /// `out[r] = (x[r] - mean) / sqrt(var + eps) · gamma + beta` for `rows` rows of width `d`
+    /// (biased variance, like `torch.nn.LayerNorm`). `out` may equal `x`.
+    static func layerNorm(_ x: UnsafePointer<Float>, ldx: Int, rows: Int, d: Int,
+                          gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Float,
+                          out: UnsafeMutablePointer<Float>, ldo: Int) {
+        let vec = d & ~7
+        let invD = 1 / Float(d)
+        for r in 0..<rows {
+            let xr = x + r * ldx, orow = out + r * ldo
+            var sv = V8.zero
+            var i = 0
+            while i < vec { sv += load(xr + i); i += 8 }
+            var s = sv.sum()
+            while i < d { s += xr[i]; i += 1 }
+            let mean = s * invD
+            let mv = V8(repeating: mean)
+            var qv = V8.zero
+            i = 0
+            while i < vec { let c = load(xr + i) - mv; qv += c * c; i += 8 }
+            var q = qv.sum()
+            while i < d { let c = xr[i] - mean; q += c * c; i += 1 }
+            let rstd = 1 / (q * invD + eps).squareRoot()
+            let rv = V8(repeating: rstd)
+            i = 0
+            while i < vec {
+                store((load(xr + i) - mv) * rv * load(gamma + i) + load(beta + i), orow + i); i += 8
+            }
+            while i < d { orow[i] = (xr[i] - mean) * rstd * gamma[i] + beta[i]; i += 1 }
+        }
+    }
+
+    /// `dst[i] += gate · SiLU(h[i])` for `n` values, SiLU(x) = x / (1 + e^-x).
+    @inline(__always)
+    static func addScaledSiLU(_ h: UnsafePointer<Float>, gate: Float, into dst: UnsafeMutablePointer<Float>, n: Int) {
+        let vec = n & ~7
+        let g = V8(repeating: gate)
+        var i = 0
+        while i < vec {
+            let x = load(h + i)
+            let s = x / (1 + exp(-x))
+            store(load(dst + i) + g * s, dst + i)
+            i += 8
+        }
+        while i < n { let x = h[i]; dst[i] += gate * (x / (1 + exp(-x))); i += 1 }
+    }
+
+    /// `a[r][i] *= b[r][i]` for `rows × n` values with row strides `lda`, `ldb`.
+    static func multiply(_ a: UnsafeMutablePointer<Float>, lda: Int, by b: UnsafePointer<Float>, ldb: Int, rows: Int, n: Int) {
+        let vec = n & ~7
+        for r in 0..<rows {
+            let ar = a + r * lda, br = b + r * ldb
+            var i = 0
+            while i < vec { store(load(ar + i) * load(br + i), ar + i); i += 8 }
+            while i < n { ar[i] *= br[i]; i += 1 }
+        }
+    }
+
+    /// `x[r] += v` for `rows` rows of width `n` (row stride `ld`): adds a bias to every row.
+    static func addRows(_ x: UnsafeMutablePointer<Float>, ld: Int, rows: Int, n: Int, _ v: UnsafePointer<Float>) {
+        let vec = n & ~7
+        for r in 0..<rows {
+            let xr = x + r * ld
+            var i = 0
+            while i < vec { store(load(xr + i) + load(v + i), xr + i); i += 8 }
+            while i < n { xr[i] += v[i]; i += 1 }
+        }
+    }
+
+    /// `x[r] = v` for `rows` rows of width `n`: fills every row with a bias before a GEMM with beta 1.
+    static func fillRows(_ x: UnsafeMutablePointer<Float>, ld: Int, rows: Int, n: Int, _ v: UnsafePointer<Float>) {
+        for r in 0..<rows { (x + r * ld).update(from: v, count: n) }
+    }
+}

@@ -1,0 +1,87 @@
+/// Scratch memory for one forward pass of a stack of blocks over up to `maxTiles` tiles of up to
+/// `maxTokens` tokens: allocated once per encoder worker and reused for every batch, so the hot
+/// loop never allocates. A class because it owns raw memory.
+///
+/// Row-major buffers, `M = maxTiles · maxTokens` rows:
+/// `x` [M, D] residual stream · `xn` [M, D] LayerNorm output · `wide` [M, max(D + 2·G·hd, h + E)]
+/// fused q/k/v or V/gate outputs · `mix` [M, max(D, h)] attention output or the experts' mixed
+/// hidden state · `scores` [T, T] · `gathered` [M, D] and `hidden` [M, h] one expert's tokens ·
+/// routing lists · `patches` [tiles·patches, features] and `patchOut` [tiles·patches, D].
+public final class Workspace {
+    public let maxTiles: Int
+    public let maxTokens: Int
+    public let dim: Int
+    let wideWidth: Int
+    let mixWidth: Int
+    let maxHidden: Int
+    let maxExperts: Int
+
+    let x: UnsafeMutablePointer<Float>
+    let xn: UnsafeMutablePointer<Float>
+    let wide: UnsafeMutablePointer<Float>
+    let mix: UnsafeMutablePointer<Float>
+    let scores: UnsafeMutablePointer<Float>
+    let gathered: UnsafeMutablePointer<Float>
+    let hidden: UnsafeMutablePointer<Float>
+    /// Per token: the two chosen experts (largest gate first) and their gate weights.
+    let routeExpert: UnsafeMutablePointer<Int32>
+    let routeGate: UnsafeMutablePointer<Float>
+    /// Per expert: number of tokens and start in the token lists (counting sort).
+    let expertCount: UnsafeMutablePointer<Int>
+    let expertStart: UnsafeMutablePointer<Int>
+    let listToken: UnsafeMutablePointer<Int32>
+    let listGate: UnsafeMutablePointer<Float>
+    let patches: UnsafeMutablePointer<Float>
+    let patchOut: UnsafeMutablePointer<Float>
+    let patchCapacity: Int
+    private var allocations: [(UnsafeMutableRawPointer)] = []
+
+    /// - Parameters: the widest layer dimensions the workspace must hold.
+    public init(maxTiles: Int, maxTokens: Int, dim: Int, heads: Int, kvGroups: Int, maxHidden: Int, maxExperts: Int,
+                patchesPerTile: Int, patchFeatures: Int) {
+        self.maxTiles = maxTiles; self.maxTokens = maxTokens; self.dim = dim
+        self.maxHidden = maxHidden; self.maxExperts = maxExperts
+        let kv = kvGroups * (dim / heads)
+        wideWidth = max(dim + 2 * kv, maxHidden + maxExperts)
+        mixWidth = max(dim, maxHidden)
+        let m = maxTiles * maxTokens
+        patchCapacity = maxTiles * patchesPerTile
+        var allocs: [UnsafeMutableRawPointer] = []
+        func floats(_ n: Int) -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
+            p.initialize(repeating: 0, count: max(n, 1))
+            allocs.append(UnsafeMutableRawPointer(p))
+            return p
+        }
+        x = floats(m * dim); xn = floats(m * dim); wide = floats(m * wideWidth); mix = floats(m * mixWidth)
+        scores = floats(maxTokens * maxTokens); gathered = floats(m * dim); hidden = floats(m * maxHidden)
+        routeGate = floats(2 * m); listGate = floats(2 * m)
+        patches = floats(patchCapacity * patchFeatures); patchOut = floats(patchCapacity * dim)
+        routeExpert = .allocate(capacity: 2 * m); routeExpert.initialize(repeating: 0, count: 2 * m)
+        listToken = .allocate(capacity: 2 * m); listToken.initialize(repeating: 0, count: 2 * m)
+        expertCount = .allocate(capacity: maxExperts); expertCount.initialize(repeating: 0, count: maxExperts)
+        expertStart = .allocate(capacity: maxExperts + 1); expertStart.initialize(repeating: 0, count: maxExperts + 1)
+        allocs += [UnsafeMutableRawPointer(routeExpert), UnsafeMutableRawPointer(listToken),
+                   UnsafeMutableRawPointer(expertCount), UnsafeMutableRawPointer(expertStart)]
+        allocations = allocs
+    }
+
+    /// A workspace for the encoder of `config` over batches of up to `maxTiles` whole tiles.
+    public convenience init(encoder config: ModelConfig, maxTiles: Int) {
+        let hidden = (0..<config.depth).map { config.expertHidden(layer: $0) }.max() ?? 1
+        let experts = (0..<config.depth).map { config.expertCount(layer: $0) }.max() ?? 2
+        self.init(maxTiles: maxTiles, maxTokens: config.tokenCount, dim: config.embedDim, heads: config.heads,
+                  kvGroups: config.kvGroups, maxHidden: hidden, maxExperts: experts,
+                  patchesPerTile: config.patchCount, patchFeatures: config.patchFeatures)
+    }
+
+    /// A workspace for the decoder of `config` (which must have one).
+    public convenience init(decoder config: ModelConfig, maxTiles: Int) {
+        let d = config.decoder ?? ModelConfig.DecoderConfig()
+        self.init(maxTiles: maxTiles, maxTokens: config.tokenCount, dim: d.embedDim, heads: d.heads, kvGroups: d.kvGroups,
+                  maxHidden: d.expertHidden, maxExperts: d.experts, patchesPerTile: config.patchCount,
+                  patchFeatures: max(config.patchFeatures, config.embedDim))
+    }
+
+    deinit { for p in allocations { p.deallocate() } }
+}
