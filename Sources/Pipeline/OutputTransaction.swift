@@ -33,9 +33,7 @@ public final class OutputTransaction {
         if fm.fileExists(atPath: directory, isDirectory: &isDir) {
             guard isDir.boolValue else { throw OutputError(path: directory, "exists and is not a folder; choose another --out") }
         } else {
-            do { try fm.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-                throw OutputError(path: directory, "cannot create the output folder: \(Self.reason(error)). Choose another --out or fix the permissions.")
-            }
+            try Self.makeDirectories(directory)
         }
         guard access(directory, W_OK | X_OK) == 0 else {
             throw OutputError(path: directory, "the output folder is not writable (\(String(cString: strerror(errno)))). Choose another --out or fix the permissions.")
@@ -43,6 +41,24 @@ public final class OutputTransaction {
         if !keepExisting, fm.fileExists(atPath: stagingDirectory) { try? fm.removeItem(atPath: stagingDirectory) }
         do { try fm.createDirectory(atPath: stagingDirectory, withIntermediateDirectories: true) } catch {
             throw OutputError(path: stagingDirectory, "cannot create the staging folder: \(Self.reason(error))")
+        }
+    }
+
+    /// `mkdir -p` with the system's own reason on failure (ENOENT, EACCES, EROFS, ENOTDIR, ENOSPC…).
+    static func makeDirectories(_ directory: String) throws {
+        var path = directory.hasPrefix("/") ? "" : "."
+        for part in directory.split(separator: "/", omittingEmptySubsequences: true) {
+            path += "/" + part
+            var st = stat()
+            if stat(path, &st) == 0 {
+                guard (st.st_mode & S_IFMT) == S_IFDIR else {
+                    throw OutputError(path: directory, "cannot create the output folder: \(path) is a file, not a folder. Choose another --out.")
+                }
+                continue
+            }
+            if mkdir(path, 0o755) != 0 && errno != EEXIST {
+                throw OutputError(path: directory, "cannot create the output folder: \(String(cString: strerror(errno))) (at \(path)). Choose another --out or fix the permissions.")
+            }
         }
     }
 

@@ -11,6 +11,8 @@ struct MoEMAECommand: ParsableCommand {
             // Each subcommand lives in its own file: <Name>Command.swift.
             TileCommand.self,
             ProbeCommand.self,
+            MapCommand.self,
+            RunCommand.self,
         ]
     )
 }

@@ -39,7 +39,10 @@ final class OutputTransactionTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("exists and is not a folder"), "\($0)")
         }
         XCTAssertThrowsError(try OutputTransaction(directory: dir + "/file/sub", scene: "S", keepExisting: false)) {
-            XCTAssertTrue("\($0)".contains("cannot create the output folder"), "\($0)")
+            XCTAssertTrue("\($0)".contains("cannot create the output folder: \(dir)/file is a file, not a folder"), "\($0)")
+        }
+        XCTAssertThrowsError(try OutputTransaction(directory: "/proc/moemae-test-out", scene: "S", keepExisting: false)) {
+            XCTAssertTrue("\($0)".contains("cannot create the output folder: No such file or directory"), "\($0)")
         }
     }
 

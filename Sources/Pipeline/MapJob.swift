@@ -1,0 +1,119 @@
+import Foundation
+import GeoRaster
+import MoEMAE
+import Probe
+import Tiling
+
+/// A refusal before or during a map run: the file concerned and what to do.
+public struct MapError: Error, CustomStringConvertible {
+    public let path: String
+    public let message: String
+    public init(path: String, _ message: String) { self.path = path; self.message = message }
+    public var description: String { "\(path): \(message)" }
+}
+
+/// `moemae map` as a library call: checks the inputs, then maps every scene one after another
+/// (``SceneMapper``) and writes `run-summary.json`. The command line only parses and prints.
+public enum MapJob {
+    public struct Outcome {
+        public var summary: RunSummary
+        public var scenes: [SceneMapResult]
+    }
+
+    /// Runs the job. Every check that can fail without reading pixels runs before any output is
+    /// written: weights and probe readable, probe fitted on these weights (SHA-256) and of their
+    /// dimension, weights made for the scenes' band count, scenes readable with the required bands and
+    /// model-ready (unless `--allow-non-sr`), output folder writable.
+    public static func run(options: MapOptions, moemaeVersion: String, cancellation: CancellationToken,
+                           note: @escaping (String) -> Void) throws -> Outcome {
+        let started = Date()
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        try options.validate()
+        for (flag, path) in [("--weights", options.weights), ("--probe", options.probe)] where !FileManager.default.isReadableFile(atPath: path) {
+            throw MapError(path: path, "cannot read the \(flag) file (does it exist?)")
+        }
+        let probe = try LinearProbe(contentsOf: options.probe)
+        let weightsSHA = try FileDigest.sha256(ofFile: options.weights)
+        let probeSHA = try FileDigest.sha256(ofFile: options.probe)
+        if probe.weightsSHA256.isEmpty {
+            note("warning: \(options.probe) does not record which encoder weights it was fitted on; cannot check that it matches \(options.weights)")
+        } else if probe.weightsSHA256.lowercased() != weightsSHA {
+            throw MapError(path: options.probe, "was fitted on embeddings of encoder weights with SHA-256 \(probe.weightsSHA256.prefix(12))…, but --weights \(options.weights) has SHA-256 \(weightsSHA.prefix(12))…; pass the weights the probe was fitted on, or fit a probe on these weights (moemae embed, then moemae probe fit)")
+        }
+        guard probe.classCount >= 1, probe.classCount <= 255 else {
+            throw MapError(path: options.probe, "has \(probe.classCount) classes; label maps are UInt8 with 255 as nodata, so at most 255 classes")
+        }
+        let model = try MoEMAEModel.load(path: options.weights)
+        let config = model.config
+        guard probe.dimension == config.embedDim else {
+            throw MapError(path: options.probe, "expects \(probe.dimension)-dimensional embeddings but --weights \(options.weights) is a \(config.preset) encoder of dimension \(config.embedDim); fit the probe on embeddings of these weights")
+        }
+
+        // Scenes: open and check them all before mapping the first.
+        var sources: [SceneSource] = []
+        for path in options.scenes {
+            let s = try SceneSource(landsatPath: path)
+            if !s.modelReady && !options.allowNonSR {
+                throw MapError(path: path, "\(s.id) is not Collection 2 Level-2 surface reflectance (\(s.level), bands \(s.bands.map(\.name).joined(separator: ","))): the model was trained on SR_B1…SR_B7 only. Use a C2 L2 scene, or pass --allow-non-sr to map it anyway (the maps are then not meaningful; see docs/bands.md)")
+            }
+            guard s.bands.count == config.inChannels else {
+                throw MapError(path: options.weights, "the encoder takes \(config.inChannels) input bands, but scene \(s.id) provides \(s.bands.count) (\(s.bands.map(\.name).joined(separator: ","))); use weights of a model trained on these \(s.bands.count) bands")
+            }
+            sources.append(s)
+        }
+
+        let hour: HourPolicy = options.hour ?? .utc
+        let encoding = InputEncoding(hour: hour == .published ? .published : .utc, metadata: !options.noMetadata)
+        let tokenLayers = try options.tokenExperts.resolve(layerCount: config.depth)
+        let expertsPerLayer = (0..<config.depth).map { config.expertCount(layer: $0) }
+        let progressMode = ProgressReporter.mode(quiet: options.quiet)
+        var fingerprintOptions = options.outputAffecting
+        fingerprintOptions["hour"] = hour.rawValue
+        let runFacts = ["weights_sha256": weightsSHA, "probe_sha256": probeSHA, "preset": config.preset,
+                        "hour_policy": hour.rawValue, "metadata": String(!options.noMetadata), "moemae_version": moemaeVersion]
+
+        var results: [SceneMapResult] = []
+        for s in sources {
+            try cancellation.check()
+            let source = try StripReaderSource(scene: s, tileSize: config.imageSize, metadata: !options.noMetadata)
+            let scene = try source.mapScene()
+            let layout = MapOutputLayout(gridRows: source.gridRows, gridCols: source.gridCols, expertsPerLayer: expertsPerLayer,
+                                         tokens: config.tokenCount, slots: 2, classNames: probe.classes.map(\.name),
+                                         classColors: probe.classes.map(\.color.components), tokenLayers: tokenLayers,
+                                         writeScores: options.scores, embeddingDimension: options.embeddings ? config.embedDim : nil)
+            let fingerprint = RunFingerprint.compute(inputs: s.files, weightsSHA256: weightsSHA, probeSHA256: probeSHA,
+                                                     options: fingerprintOptions)
+            let result = try SceneMapper.run(scene: scene, source: source, layout: layout, options: options, fingerprint: fingerprint,
+                                             cancellation: cancellation, progressMode: progressMode, runFacts: runFacts, note: note) { _ in
+                MoEMAEBatchEncoder(model: model, probe: probe, encoding: encoding, blasThreads: options.blasThreads,
+                                   keepScores: options.scores, keepEmbeddings: options.embeddings)
+            }
+            results.append(result)
+        }
+
+        let summary = RunSummary(moemaeVersion: moemaeVersion, started: STACItem.rfc3339(started),
+                                 wallSeconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9,
+                                 weightsSHA256: weightsSHA, probeSHA256: probeSHA, options: options.summaryFields,
+                                 scenes: results.map(\.summary), timings: mergeTimings(results.map(\.timings)))
+        try writeAtomically(try summary.jsonData(), to: (options.out as NSString).appendingPathComponent("run-summary.json"))
+        return Outcome(summary: summary, scenes: results)
+    }
+
+    /// Sums the timings of the same stage over scenes (wall: sum too — scenes run one after another).
+    static func mergeTimings(_ all: [[StageTiming]]) -> [StageTiming] {
+        var order: [String] = []
+        var merged: [String: StageTiming] = [:]
+        for list in all {
+            for t in list {
+                if var m = merged[t.stage] {
+                    m.items += t.items; m.wallSeconds += t.wallSeconds; m.busySeconds += t.busySeconds
+                    m.waitInputSeconds += t.waitInputSeconds; m.waitOutputSeconds += t.waitOutputSeconds
+                    merged[t.stage] = m
+                } else {
+                    merged[t.stage] = t; order.append(t.stage)
+                }
+            }
+        }
+        return order.map { merged[$0]! }
+    }
+}

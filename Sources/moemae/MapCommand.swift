@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+import Tiling
+
+/// `moemae map SCENE... --weights W --probe P --out DIR`: whole scenes → label, expert and score maps.
+struct MapCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "map",
+        abstract: "Map whole Landsat scenes: land-cover labels and expert maps as Cloud Optimized GeoTIFFs.",
+        discussion: """
+        Streams each scene through reader → tiler → batcher → encoder workers → probe → writer on bounded \
+        queues (memory does not grow with the scene). Per scene, in --out: <product>_labels.tif (UInt8, one \
+        pixel per 40×40 tile, the scene's CRS, pixel size × 40, nodata 255, colour table and class names), \
+        <product>_experts.tif (+ .vrt with per-band palettes: one band per encoder layer, the expert most \
+        patch tokens chose first, ties to the lower index), optional token experts, scores and embeddings, \
+        <product>.stac.json (STAC Item) and <product>_summary.json; run-summary.json for the run.
+
+        Outputs get their final names only when a scene is complete. Ctrl-C stops cleanly; --resume \
+        continues an interrupted run of the same inputs and options. The same job can be written as a \
+        pipeline file: moemae run pipelines/NAME.yaml (same option names; schemas/pipeline.schema.json).
+        """)
+
+    @Argument(help: "Landsat scene folders or MTL files (Collection 2 Level-2 surface reflectance).")
+    var scenes: [String]
+
+    @Option(name: .long, help: "Encoder weights (safetensors).")
+    var weights: String
+
+    @Option(name: .long, help: "Linear probe (safetensors from `moemae probe fit` or `probe import`), fitted on these weights.")
+    var probe: String
+
+    @Option(name: .long, help: "Output folder (created if missing).")
+    var out: String
+
+    @Option(name: .long, help: "Encoder workers running batches in parallel.")
+    var workers: Int = MapOptions.defaultWorkers
+
+    @Option(name: .long, help: "Tiles per encoder batch.")
+    var batchSize: Int = MapOptions.defaultBatchSize
+
+    @Option(name: .long, help: "OpenBLAS threads per encoder worker.")
+    var blasThreads: Int = MapOptions.defaultBLASThreads
+
+    @Option(name: .long, help: "Capacity of each queue between stages.")
+    var queueDepth: Int = MapOptions.defaultQueueDepth
+
+    @Option(name: .long, help: "Skip tiles whose valid fraction (0…1) is below this (nodata 255). Tiles without valid pixels are always skipped.")
+    var minValid: Double = 0
+
+    @Option(name: .long, help: "Also write <product>_token_experts.tif for these encoder layers: 'all' or a list like 0,7,14.")
+    var tokenExperts: String?
+
+    @Flag(name: .long, help: "Also write <product>_scores.tif (Float32 class probabilities, one band per class).")
+    var scores = false
+
+    @Flag(name: .long, help: "Also write <product>_embeddings.tif (Float32, one band per embedding dimension).")
+    var embeddings = false
+
+    @Flag(name: .long, help: "Continue an interrupted run of the same inputs and options without recomputing finished tile rows.")
+    var resume = false
+
+    @Flag(name: .long, help: "No progress output.")
+    var quiet = false
+
+    @Option(name: .long, help: "Hour policy for the model's hour input: utc or published (default: utc).")
+    var hour: HourPolicy?
+
+    @Flag(name: .long, help: "Zero metadata vectors (week, hour, lat, lon), as the published EuroSAT evaluation.")
+    var noMetadata = false
+
+    @Flag(name: .long, help: "Map scenes that are not Collection 2 Level-2 surface reflectance (the maps are then not meaningful).")
+    var allowNonSr = false
+
+    @Flag(name: .long, help: "Replace this scene's outputs if they already exist in --out.")
+    var overwrite = false
+
+    func options() throws -> MapOptions {
+        var o = MapOptions(scenes: scenes, weights: weights, probe: probe, out: out)
+        o.workers = workers; o.batchSize = batchSize; o.blasThreads = blasThreads; o.queueDepth = queueDepth
+        o.minValid = minValid; o.scores = scores; o.embeddings = embeddings; o.resume = resume; o.quiet = quiet
+        o.hour = hour; o.noMetadata = noMetadata; o.allowNonSR = allowNonSr; o.overwrite = overwrite
+        if let t = tokenExperts { o.tokenExperts = try TokenExpertLayers(parsing: t) }
+        return o
+    }
+
+    func run() throws {
+        let o: MapOptions
+        do { o = try options() } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        try MapCommand.execute(o)
+    }
+
+    /// Runs a map job with signal handling, prints where the maps are, maps errors to exit codes:
+    /// 1 for errors, 128 + signal number when interrupted (130 for Ctrl-C, 143 for SIGTERM).
+    static func execute(_ options: MapOptions) throws {
+        // A file-size limit (ulimit -f) must surface as a write error (EFBIG), not kill the process.
+        signal(SIGXFSZ, SIG_IGN)
+        let token = CancellationToken()
+        let signals = SignalCancellation(token: token)
+        defer { signals.stop() }
+        let note: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        do {
+            let outcome = try MapJob.run(options: options, moemaeVersion: MoEMAECommand.configuration.version, cancellation: token, note: note)
+            for scene in outcome.scenes {
+                let s = scene.summary
+                print("\(s.id): \(s.tilesMapped) of \(s.tilesRead) tiles mapped (\(s.skipped.noValidPixels) without valid pixels, \(s.skipped.belowMinValid) below --min-valid)")
+                for f in scene.files where f.hasSuffix(".tif") || f.hasSuffix(".json") { print("  \(f)") }
+            }
+            print("run summary: \((options.out as NSString).appendingPathComponent("run-summary.json"))")
+        } catch let e as PipelineInterrupted {
+            FileHandle.standardError.write(Data("error: \(e)\n".utf8))
+            if case .signal(let s) = e.reason { throw ExitCode(128 + s) }
+            throw ExitCode(1)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
