@@ -210,6 +210,15 @@ final class ProbeEndToEndTests: XCTestCase {
         XCTAssertEqual(try scores.ints("scene"), Array(0..<200))
         let s = try scores.array("scores", as: Float.self), l = try scores.array("labels", as: UInt8.self)
         XCTAssertEqual(l, s.map { $0 >= 0.5 ? 1 : 0 })
+        let validated = try python("""
+        import json, struct, sys, jsonschema
+        for f, schema in [("scores.safetensors", "probe-scores"), ("p.safetensors", "probe")]:
+            with open(f, "rb") as h:
+                n = struct.unpack("<Q", h.read(8))[0]; header = json.loads(h.read(n))
+            jsonschema.validate(header, json.load(open(sys.argv[1] + "/" + schema + ".schema.json")))
+        print("valid")
+        """, [Self.root.appendingPathComponent("schemas").path])
+        XCTAssertEqual(validated.trimmingCharacters(in: .whitespacesAndNewlines), "valid")
     }
 
     // MARK: Multi-class, import, refusals
