@@ -13,6 +13,7 @@ struct MoEMAECommand: ParsableCommand {
             ProbeCommand.self,
             MapCommand.self,
             RunCommand.self,
+            PretrainCommand.self,
         ]
     )
 }
