@@ -53,7 +53,7 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Hour convention fed to the model: utc (true UTC hour) or published (first digit of the hour). Default: the datasets' policy.")
     var hour: String?
 
-    @Option(help: "OpenBLAS threads.")
+    @Option(help: "Threads: each batch is split over this many workers (each with single-threaded OpenBLAS).")
     var threads: Int = 2
 
     @Option(name: .customLong("max-steps"), help: "Stop after this many optimizer steps in total (the schedule still spans all epochs); for time-boxed runs.")
@@ -80,13 +80,13 @@ struct PretrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        BLAS.setThreads(threads)
+        BLAS.setThreads(1)
         if let grads = verifyGradients, let weights { return try verify(grads: grads, weights: weights) }
         try train()
     }
 
     private func verify(grads: String, weights: String) throws {
-        let r = try GradientVerification.run(gradients: grads, weights: weights)
+        let r = try GradientVerification.run(gradients: grads, weights: weights, workers: threads)
         print("batch: \(r.tiles) tiles, \(r.kept) kept patches each; noise-free gates, expert dropout off")
         for l in r.losses {
             print(String(format: "%-14@ %.7f  reference %.7f  relative difference %.2e", l.name as NSString, l.value, l.reference, l.relativeDifference))
@@ -169,7 +169,7 @@ struct PretrainCommand: ParsableCommand {
         }
         run.tiles = source.count
         try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let trainer = try Pretrainer(store: store, optimizer: optimizer, run: run, encoding: encoding, source: source)
+        let trainer = try Pretrainer(store: store, optimizer: optimizer, run: run, encoding: encoding, source: source, workers: threads)
         stderrLine("pretraining \(store.config.preset) (\(store.layout.totalCount) parameters) on \(source.count) tiles"
                    + (source.skipped > 0 ? " (\(source.skipped) below --min-valid \(run.minValid) skipped)" : "")
                    + "; \(run.epochs) epochs × \(run.stepsPerEpoch) steps of \(run.batchSize); hour policy \(encoding.hour.rawValue)")

@@ -17,10 +17,10 @@ final class TrainingForwardParityTests: XCTestCase {
         let x = try g.floats("x_norm"), meta = try g.floats("meta")
         let tiles = x.count / (7 * 1600)
         let keep = (0..<tiles).flatMap { _ in (0..<100).map { Int32($0) } }
-        let step = MaskedAutoencoderStep(layout: layout, maxTiles: tiles, kept: 100)
+        let training = TrainingStep(layout: layout, maxTiles: tiles, kept: 100, workers: 1)
         var grads = [Float](repeating: 0, count: layout.totalCount)
-        var rng = TrainingRandom(seed: 0)
-        let terms = step.run(model: model, images: x, meta: meta, tiles: tiles, keep: keep, mode: .deterministic, rng: &rng, grads: &grads)
+        let terms = training.run(model: model, images: x, meta: meta, tiles: tiles, keep: keep, mode: .deterministic, seed: 0, grads: &grads)
+        let step = training.parts[0]
 
         let recon = try g.floats("recon_pred"), tokens = try g.floats("tokens_ln")
         XCTAssertLessThanOrEqual(relativeMax(Array(UnsafeBufferPointer(start: step.prediction.p, count: recon.count)), recon), 1e-4)

@@ -18,6 +18,9 @@ final class BlockActivations {
     /// dL/d importance and dL/d load of the auxiliary loss (per expert, without the 0.5 loss weight).
     var importanceGradient: [Double]
     var loadGradient: [Double]
+    /// This part of the batch's importance and load per expert (``MixtureOfExperts/auxiliaryStatistics``).
+    var importance: [Double]
+    var load: [Double]
     /// This layer's auxiliary loss `0.01·CV(importance) + 0.01·CV(load)` (0 when not computed).
     var auxiliaryLoss: Double = 0
 
@@ -37,6 +40,18 @@ final class BlockActivations {
         expertStart = [Int](repeating: 0, count: experts + 1)
         importanceGradient = [Double](repeating: 0, count: experts)
         loadGradient = [Double](repeating: 0, count: experts)
+        importance = [Double](repeating: 0, count: experts)
+        load = [Double](repeating: 0, count: experts)
+    }
+
+    /// Sets the layer's auxiliary loss `0.01·CV(importance) + 0.01·CV(load)` from the whole batch's
+    /// importance and load, and its gradients with respect to them (used by the backward pass).
+    func setAuxiliary(importance: [Double], load: [Double]) {
+        let (li, gi) = MixtureOfExperts.weightedCV(importance)
+        let (ll, gl) = MixtureOfExperts.weightedCV(load)
+        auxiliaryLoss = li + ll
+        importanceGradient = gi
+        loadGradient = gl
     }
 }
 

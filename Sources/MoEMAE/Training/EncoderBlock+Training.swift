@@ -3,7 +3,7 @@ extension EncoderBlock {
     /// `mid = x + GQA(LN1(x))`, `out = mid + MoE(LN2(mid))`, keeping activations in `act`.
     /// `input` and `output` are `[tiles·tokens, D]` and must not overlap.
     func trainingForward(tiles: Int, tokens: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                         act: BlockActivations, mode: TrainingMode, auxiliary: Bool, rng: inout TrainingRandom) {
+                         act: BlockActivations, mode: TrainingMode, auxiliary: Bool, rngs: inout [TrainingRandom]) {
         let rows = tiles * tokens, d = norm1.dim
         precondition(rows <= act.maxRows && tokens <= act.maxTokens, "training activations too small for this batch")
         norm1.forward(input, ldx: d, rows: rows, into: act.ln1.p, ldo: d)
@@ -11,7 +11,7 @@ extension EncoderBlock {
         attention.trainingForward(tiles: tiles, tokens: tokens, act: act, residual: act.mid.p)
         norm2.forward(act.mid.p, ldx: d, rows: rows, into: act.ln2.p, ldo: d)
         output.update(from: act.mid.p, count: rows * d)
-        moe.trainingForward(rows: rows, act: act, residual: output, mode: mode, auxiliary: auxiliary, rng: &rng)
+        moe.trainingForward(rows: rows, tokens: tokens, act: act, residual: output, mode: mode, auxiliary: auxiliary, rngs: &rngs)
     }
 
     /// Backward pass: `dx` holds the gradient of the block's output on entry and the gradient of its

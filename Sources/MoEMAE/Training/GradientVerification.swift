@@ -50,7 +50,7 @@ public struct GradientVerification: Sendable {
 
     /// Runs the check. Throws ``ModelError`` / ``SafeTensorsError`` naming the file and tensor when
     /// either file is unusable.
-    public static func run(gradients path: String, weights weightsPath: String) throws -> GradientVerification {
+    public static func run(gradients path: String, weights weightsPath: String, workers: Int = 1) throws -> GradientVerification {
         let file = try SafeTensorsFile(path: path)
         let weights = try StateDict.load(path: weightsPath)
         let config = try ModelConfig.infer(from: weights)
@@ -82,23 +82,9 @@ public struct GradientVerification: Sendable {
             }
         }
 
-        let step = MaskedAutoencoderStep(layout: layout, maxTiles: tiles, kept: kept)
+        let step = TrainingStep(layout: layout, maxTiles: tiles, kept: kept, workers: workers)
         var grads = [Float](repeating: 0, count: layout.totalCount)
-        var rng = TrainingRandom(seed: 0)
-        let terms = images.withUnsafeBufferPointer { img in
-            keep.withUnsafeBufferPointer { kp in
-                grads.withUnsafeMutableBufferPointer { g in
-                    if let meta {
-                        return meta.withUnsafeBufferPointer { m in
-                            step.run(model: model, images: img.baseAddress!, meta: m.baseAddress!, tiles: tiles, keep: kp.baseAddress!,
-                                     mode: .deterministic, rng: &rng, grads: g.baseAddress!)
-                        }
-                    }
-                    return step.run(model: model, images: img.baseAddress!, meta: nil, tiles: tiles, keep: kp.baseAddress!,
-                                    mode: .deterministic, rng: &rng, grads: g.baseAddress!)
-                }
-            }
-        }
+        let terms = step.run(model: model, images: images, meta: meta, tiles: tiles, keep: keep, mode: .deterministic, seed: 0, grads: &grads)
         func scalar(_ name: String) throws -> Double? {
             guard file.info(name) != nil else { return nil }
             return Double(try file.floats(name).first ?? .nan)

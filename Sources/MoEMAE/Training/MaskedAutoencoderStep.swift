@@ -88,18 +88,21 @@ public final class MaskedAutoencoderStep {
         slot = IndexBuffer(np)
     }
 
-    /// Computes the loss of `tiles` tiles and writes its gradient with respect to every parameter of
-    /// ``layout`` to `grads` (`[layout.totalCount]`, overwritten).
+    /// Forward pass of a part of a batch: `tiles` tiles (their own slice of the batch) through the
+    /// encoder and decoder with activations kept; fills ``BlockActivations/importance`` / `load` of every
+    /// encoder layer and the loss gradient at the prediction. Returns the part's sums of squared
+    /// errors over masked and over kept patches. The loss normalisation uses the whole batch's counts
+    /// `maskedTotal` and `keptTotal` (patches), so the parts' gradients add up to the batch's.
     ///
     /// - Parameters:
-    ///   - model: the model whose parameters are differentiated (built from the same layout's values).
+    ///   - model: the model whose parameters are differentiated.
     ///   - images: z-scored pixels `[tiles, C, S, S]`.
     ///   - meta: `[tiles, 8]` encoded metadata, or nil (all zero).
     ///   - keep: `[tiles, kept]` kept patch numbers in encoder token order (the others are masked).
-    ///   - mode: gate noise and expert dropout; random numbers come from `rng` in a fixed order.
-    public func run(model: MoEMAEModel, images: UnsafePointer<Float>, meta: UnsafePointer<Float>?, tiles: Int,
-                    keep: UnsafePointer<Int32>, mode: TrainingMode, rng: inout TrainingRandom,
-                    grads: UnsafeMutablePointer<Float>) -> LossTerms {
+    ///   - mode: gate noise and expert dropout, drawn from each tile's own random stream `rngs[tile]`.
+    func forward(model: MoEMAEModel, images: UnsafePointer<Float>, meta: UnsafePointer<Float>?, tiles: Int,
+                 keep: UnsafePointer<Int32>, mode: TrainingMode, rngs: inout [TrainingRandom],
+                 maskedTotal: Int, keptTotal: Int) -> (sumMasked: Double, sumKept: Double) {
         precondition(tiles <= maxTiles, "batch of \(tiles) exceeds the step's capacity \(maxTiles)")
         guard let decoder = model.decoder else { preconditionFailure("training needs the decoder") }
         let encoder = model.encoder
@@ -107,7 +110,6 @@ public final class MaskedAutoencoderStep {
         let te = encoderTokens, td = decoderTokens, pre = ModelConfig.prefixTokens
         let r = tiles * te, rd = tiles * td
         let imageStride = config.inChannels * config.imageSize * config.imageSize
-        grads.update(repeating: 0, count: layout.totalCount)
 
         // ---- Encoder embedding: unfolded kept patches → patch_proj, metadata tokens, CLS, pos_embed.
         for b in 0..<tiles {
@@ -135,11 +137,9 @@ public final class MaskedAutoencoderStep {
             }
         }
         // ---- Encoder blocks and final LayerNorm.
-        var moeLoss = 0.0
         for (l, block) in encoder.blocks.enumerated() {
             block.trainingForward(tiles: tiles, tokens: te, input: residual[l].p, output: residual[l + 1].p, act: encoderActs[l],
-                                  mode: mode, auxiliary: true, rng: &rng)
-            moeLoss += encoderActs[l].auxiliaryLoss
+                                  mode: mode, auxiliary: true, rngs: &rngs)
         }
         let xL = residual[encoder.blocks.count].p
         encoder.norm.forward(xL, ldx: d, rows: r, into: normalized.p, ldo: d)
@@ -164,7 +164,7 @@ public final class MaskedAutoencoderStep {
         }
         for (j, block) in decoder.blocks.enumerated() {
             block.trainingForward(tiles: tiles, tokens: td, input: decoderResidual[j].p, output: decoderResidual[j + 1].p,
-                                  act: decoderActs[j], mode: mode, auxiliary: false, rng: &rng)
+                                  act: decoderActs[j], mode: mode, auxiliary: false, rngs: &rngs)
         }
         let xdL = decoderResidual[decoder.blocks.count].p
         for b in 0..<tiles {
@@ -179,7 +179,7 @@ public final class MaskedAutoencoderStep {
             }
         }
         var sumMasked = 0.0, sumKept = 0.0
-        let maskedCount = tiles * (np - kept), keptCount = tiles * kept
+        let maskedCount = maskedTotal, keptCount = keptTotal
         var isKept = [Bool](repeating: false, count: np)
         for b in 0..<tiles {
             for p in 0..<np { isKept[p] = false }
@@ -194,9 +194,22 @@ public final class MaskedAutoencoderStep {
                 for i in 0..<f { dPrediction.p[o + i] = w * (prediction.p[o + i] - target.p[o + i]) }
             }
         }
-        let terms = LossTerms(lossMasked: maskedCount > 0 ? sumMasked / Double(maskedCount) : 0,
-                              lossUnmasked: keptCount > 0 ? sumKept / Double(keptCount) : 0, moeLoss: moeLoss)
+        return (sumMasked, sumKept)
+    }
 
+    /// Backward pass of the last ``forward`` (same arguments): writes the part's gradient with respect
+    /// to every parameter of ``layout`` to `grads` (`[layout.totalCount]`, overwritten). The encoder
+    /// layers' auxiliary-loss gradients must have been set for the whole batch first
+    /// (``BlockActivations/setAuxiliary(importance:load:)``).
+    func backward(model: MoEMAEModel, meta: UnsafePointer<Float>?, tiles: Int, keep: UnsafePointer<Int32>, mode: TrainingMode,
+                  grads: UnsafeMutablePointer<Float>) {
+        guard let decoder = model.decoder else { preconditionFailure("training needs the decoder") }
+        let encoder = model.encoder
+        let d = config.embedDim, de = decoderConfig.embedDim, f = config.patchFeatures, np = config.patchCount
+        let te = encoderTokens, td = decoderTokens, pre = ModelConfig.prefixTokens
+        let r = tiles * te, rd = tiles * td
+        let xL = residual[encoder.blocks.count].p, xdL = decoderResidual[decoder.blocks.count].p
+        grads.update(repeating: 0, count: layout.totalCount)
         // ---- Backward: decoder_pred, decoder_norm, decoder blocks.
         decoder.pred.backward(input: decoderNorm.p, ldx: de, outputGradient: dPrediction.p, lddy: f, rows: tiles * np,
                               inputGradient: dDecoderNorm.p, lddx: de, accumulate: false,
@@ -263,7 +276,6 @@ public final class MaskedAutoencoderStep {
                                                    inputGradient: nil, lddx: f, accumulate: false,
                                                    dWeight: grads + layout.offset("encoder.patch_proj.weight"),
                                                    dBias: grads + layout.offset("encoder.patch_proj.bias"))
-        return terms
     }
 
     /// `slot[p]` = position of patch p among the kept patches of one tile, or −1 if masked.

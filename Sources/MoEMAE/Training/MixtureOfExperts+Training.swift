@@ -5,7 +5,7 @@ extension MixtureOfExperts {
     /// reference's `NoisyTopKGate` and `MoELayer`), keeping what ``trainingBackward`` needs in `act`.
     ///
     /// - Gate: logits `Wg·x + b` and noise logits `Wnoise·x + b` (the latter only when noise is on or
-    ///   the auxiliary loss is wanted); `H = logits + ε·softplus(noise logits)`, ε ~ N(0,1) from `rng`
+    ///   the auxiliary loss is wanted); `H = logits + ε·softplus(noise logits)`, ε ~ N(0,1) from the tile's random stream `rngs[tile]`
     ///   when `mode.gateNoise`, else `H = logits`. Top-2 of H, softmax over the two → g1, g2.
     /// - Experts: `W_e` as one GEMM per expert over its gathered tokens, `SiLU(W_e·x) ⊙ V·x`, then W2
     ///   as one GEMM over all (token, expert) slots; with expert dropout each slot's output gets its
@@ -16,15 +16,17 @@ extension MixtureOfExperts {
     ///   ψ = l₂ if H_e > l₂, else l₃ if H_e ≤ l₃, else H_e (l₂, l₃ the 2nd and 3rd largest H);
     ///   CV = population std / (mean + 1e-6). Its value goes to `act.auxiliaryLoss` and its gradients
     ///   with respect to importance and load to `act.importanceGradient` / `act.loadGradient`.
-    func trainingForward(rows: Int, act: BlockActivations, residual: UnsafeMutablePointer<Float>, mode: TrainingMode,
-                         auxiliary: Bool, rng: inout TrainingRandom) {
+    func trainingForward(rows: Int, tokens: Int, act: BlockActivations, residual: UnsafeMutablePointer<Float>, mode: TrainingMode,
+                         auxiliary: Bool, rngs: inout [TrainingRandom]) {
         let h = hidden, e = experts.count, d = dim
         let ldw = h + e
         let z = act.ln2.p
         packed.forward(z, ldx: d, rows: rows, into: act.vg.p, ldy: ldw)
         let useNoiseLogits = mode.gateNoise || auxiliary
         if useNoiseLogits { noise.forward(z, ldx: d, rows: rows, into: act.raw.p, ldy: e) }
-        if mode.gateNoise { rng.fillNormal(act.eps.p, count: rows * e) }
+        if mode.gateNoise {
+            for b in 0..<(rows / tokens) { rngs[b].fillNormal(act.eps.p + b * tokens * e, count: tokens * e) }
+        }
         // Noisy logits, top-3, gate weights.
         for j in 0..<e { act.expertStart[j] = 0 }
         var counts = [Int](repeating: 0, count: e)
@@ -75,7 +77,11 @@ extension MixtureOfExperts {
             TrainingKernels.swiglu(act.pre.p + s * h, act.vg.p + t * ldw, into: act.act.p + s * h, h)
         }
         w2.forward(act.act.p, ldx: h, rows: slots, into: act.expertOut.p, ldy: d)
-        if mode.expertDropout > 0 { rng.fillDropout(act.drop.p, count: slots * d, p: mode.expertDropout) }
+        if mode.expertDropout > 0 {
+            for s in 0..<slots {
+                rngs[Int(act.slotToken.p[s]) / tokens].fillDropout(act.drop.p + s * d, count: d, p: mode.expertDropout)
+            }
+        }
         for t in 0..<rows {
             for s in 0..<2 {
                 let slot = Int(act.tokenSlot.p[2 * t + s])
@@ -88,7 +94,7 @@ extension MixtureOfExperts {
             }
         }
         act.auxiliaryLoss = 0
-        if auxiliary { auxiliaryLoss(rows: rows, act: act) }
+        if auxiliary { auxiliaryStatistics(rows: rows, act: act) }
     }
 
     /// PyTorch's `F.softplus` (beta 1, threshold 20).
@@ -127,8 +133,10 @@ extension MixtureOfExperts {
         return (0.01 * std / denom, grad)
     }
 
-    /// Computes this layer's auxiliary loss and its gradients with respect to importance and load.
-    func auxiliaryLoss(rows: Int, act: BlockActivations) {
+    /// This batch part's importance (Σ_t G[t,e]) and load (Σ_t Φ((logit_e − ψ)/softplus(noise logit_e)))
+    /// per expert, into `act.importance` / `act.load`. The loss needs them summed over the whole batch
+    /// (``BlockActivations/setAuxiliary(importance:load:)``), since the CV is not additive.
+    func auxiliaryStatistics(rows: Int, act: BlockActivations) {
         let e = experts.count, ldw = hidden + e
         var importance = [Double](repeating: 0, count: e)
         var load = [Double](repeating: 0, count: e)
@@ -144,11 +152,8 @@ extension MixtureOfExperts {
                 load[j] += Self.normalCDF(Double(n))
             }
         }
-        let (li, gi) = Self.weightedCV(importance)
-        let (ll, gl) = Self.weightedCV(load)
-        act.auxiliaryLoss = li + ll
-        act.importanceGradient = gi
-        act.loadGradient = gl
+        act.importance = importance
+        act.load = load
     }
 
     /// Backward pass of ``trainingForward``: from `dResidual` (gradient of the residual stream after

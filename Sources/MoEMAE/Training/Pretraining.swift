@@ -92,13 +92,14 @@ public final class Pretrainer {
     public let run: PretrainingRun
     public let encoding: InputEncoding
     public let source: PretrainingTileSource
-    let step: MaskedAutoencoderStep
+    let step: TrainingStep
     let kept: Int
     var gradients: [Float]
 
     /// - Parameters: `optimizer` carries the step count (0 for a new run; the checkpoint's on resume).
+    /// - Parameters: `workers` threads share each batch (``TrainingStep``; use single-threaded BLAS with more than one).
     public init(store: ParameterStore, optimizer: AdamW? = nil, run: PretrainingRun, encoding: InputEncoding,
-                source: PretrainingTileSource) throws {
+                source: PretrainingTileSource, workers: Int = 1) throws {
         guard source.count > 0 else { throw ModelError.invalidInput("no training tiles (all below --min-valid, or empty datasets)") }
         guard run.batchSize > 0, run.epochs > 0 else { throw ModelError.invalidInput("batch size and epochs must be positive") }
         self.store = store
@@ -107,7 +108,7 @@ public final class Pretrainer {
         self.encoding = encoding
         self.source = source
         kept = PatchMask.keptCount(ratio: run.maskRatio, patchCount: store.config.patchCount)
-        step = MaskedAutoencoderStep(layout: store.layout, maxTiles: run.batchSize, kept: kept)
+        step = TrainingStep(layout: store.layout, maxTiles: run.batchSize, kept: kept, workers: workers)
         gradients = [Float](repeating: 0, count: store.layout.totalCount)
     }
 
@@ -163,7 +164,8 @@ public final class Pretrainer {
             for i in indices { keep += PatchMask.keep(tileIndex: i, seed: maskSeed, patchCount: c.patchCount, kept: kept) }
             var rng = TrainingRandom(seed: run.seed, stream: .step, counter: UInt64(s))
             let model = try store.model()
-            let terms = step.run(model: model, images: images, meta: meta, tiles: n, keep: keep, mode: mode, rng: &rng, grads: &gradients)
+            let terms = step.run(model: model, images: images, meta: meta, tiles: n, keep: keep, mode: mode, seed: rng.next(),
+                                 grads: &gradients)
             guard terms.loss.isFinite else {
                 throw ModelError.invalidInput("loss became \(terms.loss) at step \(s + 1) (epoch \(epoch + 1)); lower the learning rate or check the data")
             }
