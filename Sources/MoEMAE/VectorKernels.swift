@@ -15,9 +15,17 @@ enum VectorKernels {
     /// n = round(x·log2 e) with ln 2 split in two, degree-6 polynomial, scale by 2^n through the
     /// exponent bits). Inputs are clamped to [-87.3, 88.3], so e^x of very negative x is ≈1e-38, not 0.
     @inline(__always) static func exp(_ xIn: V8) -> V8 {
-        var x = xIn.clamped(lowerBound: V8(repeating: -87.3), upperBound: V8(repeating: 88.3))
-        var fx = x * 1.44269504088896341 + 0.5
-        fx.round(.down)
+        // Clamp with masked selects (the generic `clamped` / `pointwiseMin` are not specialised here).
+        var x = xIn
+        let lo = V8(repeating: -87.3), hi = V8(repeating: 88.3)
+        x.replace(with: lo, where: x .< lo)
+        x.replace(with: hi, where: x .> hi)
+        // floor(x·log2 e + 0.5) without the generic rounding path: round to nearest through the
+        // 1.5·2^23 magic constant, then step down where that rounded up.
+        let t = x * 1.44269504088896341 + 0.5
+        let magic = V8(repeating: 12582912)
+        var fx = (t + magic) - magic
+        fx = fx - V8.zero.replacing(with: 1, where: fx .> t)
         x = x - fx * 0.693359375
         x = x + fx * 2.12194440e-4
         let z = x * x
@@ -28,7 +36,8 @@ enum VectorKernels {
         y = y * x + 1.6666665459e-1
         y = y * x + 5.0000001201e-1
         y = y * z + x + 1
-        let n = SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int32>(fx, rounding: .towardZero) &+ 127) &<< 23
+        // fx is integral in [-126, 128]: its int value is the low mantissa bits of fx + 1.5·2^23.
+        let n = (unsafeBitCast(fx + magic, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
         return y * unsafeBitCast(n, to: V8.self)
     }
 
@@ -44,7 +53,7 @@ enum VectorKernels {
             let row = p + r * ld
             var mv = V8(repeating: -.infinity)
             var i = 0
-            while i < vec { mv = pointwiseMax(mv, load(row + i)); i += 8 }
+            while i < vec { let v = load(row + i); mv.replace(with: v, where: v .> mv); i += 8 }
             var m = mv.max()
             while i < cols { m = Swift.max(m, row[i]); i += 1 }
             let mvec = V8(repeating: m)
