@@ -284,14 +284,14 @@ final class MapCommandTests: XCTestCase {
 
     // MARK: moemae run
 
-    func testRunExecutesAPipelineFileAndRejectsABadOne() throws {
+    func testRunExecutesAPipelineFileWithTwoScenesAndRejectsABadOne() throws {
         let dir = makeTempDirectory("moemae-run")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let probe = dir + "/probe.safetensors"
         try Self.writeProbe(to: probe, dimension: 144, weightsSHA: try Self.sha256(Self.weights))
         let yaml = """
         description: test
-        scenes: [\(sceneFolder("LC08_L2SP_008059_20191201_20200825_02_T1"))]
+        scenes: [\(sceneFolder("LC08_L2SP_008059_20191201_20200825_02_T1")), \(sceneFolder("LC08_L2SR_099120_20191129_20201016_02_T2"))]
         weights: \(Self.weights)
         probe: probe.safetensors
         out: maps
@@ -305,6 +305,10 @@ final class MapCommandTests: XCTestCase {
                       "relative paths resolve against the pipeline file's folder")
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/maps/run-summary.json"))) as! [String: Any]
         XCTAssertEqual((summary["options"] as? [String: String])?["min-valid"], "0.5")
+        // Two scenes, one after the other, one set of outputs each.
+        XCTAssertEqual((summary["scenes"] as? [[String: Any]])?.compactMap { $0["id"] as? String },
+                       ["LC08_L2SP_008059_20191201_20200825_02_T1", "LC08_L2SR_099120_20191129_20201016_02_T2"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/maps/LC08_L2SR_099120_20191129_20201016_02_T2_labels.tif"))
 
         try "scenes: [a]\nweights: w\nprobe: p\nout: o\nbatch_size: 3\n".write(toFile: dir + "/bad.yaml", atomically: true, encoding: .utf8)
         let bad = try moemae(["run", dir + "/bad.yaml"])
