@@ -41,6 +41,10 @@ let package = Package(
         .target(name: "MoEMAE", dependencies: [
             "COpenBLAS", "SafeTensors",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ], swiftSettings: [
+            // The numeric loops index raw buffers whose bounds are set up once per batch; without
+            // overflow/bounds checks LLVM vectorises them (docs/performance.md, "Encoder").
+            .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
         ]),
         // Linear heads: fit, predict, metrics, label sources.
         .target(name: "Probe", dependencies: [

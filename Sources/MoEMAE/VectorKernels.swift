@@ -41,35 +41,68 @@ enum VectorKernels {
         return y * unsafeBitCast(n, to: V8.self)
     }
 
-    /// Scalar e^x with the same polynomial (tails of rows).
-    @inline(__always) static func exp(_ x: Float) -> Float {
-        exp(V8(repeating: x))[0]
+    /// e^x with relative error ≈ 1 ulp on [-87, 88] (Cephes `expf`: range reduction by n = round(x·log2 e)
+    /// with ln 2 split in two, degree-6 polynomial, scale by 2^n through the exponent bits). Inputs are
+    /// clamped to [-87.3, 88.3], so e^x of very negative x is ≈ 1e-38, not 0.
+    ///
+    /// Written as scalar code without library calls or checked conversions (round-to-nearest through the
+    /// 1.5·2^23 trick) so that loops calling it are vectorised by LLVM; generic `SIMD` conversions and
+    /// `pointwiseMin/Max` are not (they compile to per-lane calls).
+    @inline(__always) static func exp(_ xIn: Float) -> Float {
+        var x = xIn < -87.3 ? -87.3 : xIn
+        x = x > 88.3 ? 88.3 : x
+        let magic: Float = 12_582_912
+        let t = x * 1.44269504088896341 + magic
+        let fx = t - magic
+        var r = x - fx * 0.693359375
+        r = r + fx * 2.12194440e-4
+        let z = r * r
+        var y: Float = 1.9875691500e-4
+        y = y * r + 1.3981999507e-3
+        y = y * r + 8.3334519073e-3
+        y = y * r + 4.1665795894e-2
+        y = y * r + 1.6666665459e-1
+        y = y * r + 5.0000001201e-1
+        y = y * z + r + 1
+        let n = Int32(bitPattern: t.bitPattern) &- Int32(bitPattern: magic.bitPattern)
+        return y * Float(bitPattern: UInt32(bitPattern: (n &+ 127) &<< 23))
+    }
+
+    /// Sum of `n` values (8 partial sums, so the additions pipeline).
+    @inline(__always) static func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+        let vec = n & ~7
+        var acc = V8.zero
+        var i = 0
+        while i < vec { acc += load(p + i); i &+= 8 }
+        var s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+        while i < n { s += p[i]; i &+= 1 }
+        return s
+    }
+
+    /// Largest of `n ≥ 1` values (4 partial maxima).
+    @inline(__always) static func maximum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+        var m0 = p[0], m1 = p[0], m2 = p[0], m3 = p[0]
+        var i = 0
+        while i + 4 <= n {
+            m0 = p[i] > m0 ? p[i] : m0; m1 = p[i + 1] > m1 ? p[i + 1] : m1
+            m2 = p[i + 2] > m2 ? p[i + 2] : m2; m3 = p[i + 3] > m3 ? p[i + 3] : m3
+            i &+= 4
+        }
+        while i < n { m0 = p[i] > m0 ? p[i] : m0; i &+= 1 }
+        let a = m0 > m1 ? m0 : m1, b = m2 > m3 ? m2 : m3
+        return a > b ? a : b
     }
 
     /// In-place softmax of `rows` rows of `cols` values (row stride `ld`), max-subtracted.
     static func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ld: Int) {
-        let vec = cols & ~7
         for r in 0..<rows {
             let row = p + r * ld
-            var mv = V8(repeating: -.infinity)
+            let m = maximum(row, cols)
             var i = 0
-            while i < vec { let v = load(row + i); mv.replace(with: v, where: v .> mv); i += 8 }
-            var m = mv.max()
-            while i < cols { m = Swift.max(m, row[i]); i += 1 }
-            let mvec = V8(repeating: m)
-            var sv = V8.zero
+            while i < cols { row[i] = exp(row[i] - m); i &+= 1 }
+            let inv = 1 / sum(row, cols)
             i = 0
-            while i < vec {
-                let e = exp(load(row + i) - mvec)
-                store(e, row + i); sv += e; i += 8
-            }
-            var s = sv.sum()
-            while i < cols { let e = exp(row[i] - m); row[i] = e; s += e; i += 1 }
-            let inv = 1 / s
-            let iv = V8(repeating: inv)
-            i = 0
-            while i < vec { store(load(row + i) * iv, row + i); i += 8 }
-            while i < cols { row[i] *= inv; i += 1 }
+            while i < cols { row[i] *= inv; i &+= 1 }
         }
     }
 
@@ -82,17 +115,13 @@ enum VectorKernels {
         let invD = 1 / Float(d)
         for r in 0..<rows {
             let xr = x + r * ldx, orow = out + r * ldo
-            var sv = V8.zero
+            let mean = sum(xr, d) * invD
             var i = 0
-            while i < vec { sv += load(xr + i); i += 8 }
-            var s = sv.sum()
-            while i < d { s += xr[i]; i += 1 }
-            let mean = s * invD
             let mv = V8(repeating: mean)
             var qv = V8.zero
             i = 0
             while i < vec { let c = load(xr + i) - mv; qv += c * c; i += 8 }
-            var q = qv.sum()
+            var q = ((qv[0] + qv[1]) + (qv[2] + qv[3])) + ((qv[4] + qv[5]) + (qv[6] + qv[7]))
             while i < d { let c = xr[i] - mean; q += c * c; i += 1 }
             let rstd = 1 / (q * invD + eps).squareRoot()
             let rv = V8(repeating: rstd)
@@ -107,16 +136,8 @@ enum VectorKernels {
     /// `dst[i] += gate · SiLU(h[i])` for `n` values, SiLU(x) = x / (1 + e^-x).
     @inline(__always)
     static func addScaledSiLU(_ h: UnsafePointer<Float>, gate: Float, into dst: UnsafeMutablePointer<Float>, n: Int) {
-        let vec = n & ~7
-        let g = V8(repeating: gate)
         var i = 0
-        while i < vec {
-            let x = load(h + i)
-            let s = x / (1 + exp(-x))
-            store(load(dst + i) + g * s, dst + i)
-            i += 8
-        }
-        while i < n { let x = h[i]; dst[i] += gate * (x / (1 + exp(-x))); i += 1 }
+        while i < n { let x = h[i]; dst[i] += gate * (x / (1 + exp(-x))); i &+= 1 }
     }
 
     /// `a[r][i] *= b[r][i]` for `rows × n` values with row strides `lda`, `ldb`.

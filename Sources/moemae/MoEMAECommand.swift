@@ -14,6 +14,8 @@ struct MoEMAECommand: ParsableCommand {
             MapCommand.self,
             RunCommand.self,
             PretrainCommand.self,
+            EmbedCommand.self,
+            BenchCommand.self,
         ]
     )
 }

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import MoEMAE
+
+/// `moemae bench …`: speed benchmarks (the same code as the MoEMAEBenchmarks target).
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure speed (figures in docs/performance.md).",
+        subcommands: [EncoderBench.self])
+
+    struct EncoderBench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "encoder",
+            abstract: "Encoder tiles/s and GFLOP/s against this machine's measured sgemm peak.",
+            discussion: """
+            Measures the OpenBLAS sgemm peak for each thread count, then runs the encoder on synthetic \
+            tiles (batch 64 by default) with 1 worker × 1 BLAS thread, 1 × 2 and 2 × 1. GFLOP/s count 2 FLOP per \
+            multiply-add of the encoder (S: 245.7 M multiply-adds = 0.49 GFLOP per tile; see \
+            ModelConfig.encoderMultiplyAddsPerTile). Unset OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE to let \
+            OpenBLAS pick its fastest kernel: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE moemae bench encoder`.
+            """)
+
+        @Option(name: .long, help: "Weights to benchmark (default: random S weights; speed does not depend on the values).")
+        var weights: String?
+
+        @Option(name: .long, help: "Preset of the random weights (S, XS, XXS).")
+        var preset: String = "S"
+
+        @Option(name: .long, help: "Tiles per batch.")
+        var batchSize: Int = 64
+
+        @Option(name: .long, help: "Seconds per measurement.")
+        var seconds: Double = 3
+
+        func run() throws {
+            do {
+                let model: MoEMAEModel
+                if let weights {
+                    model = try MoEMAEModel.load(path: weights)
+                } else {
+                    guard let cfg = ModelConfig.preset(named: preset) else {
+                        throw ValidationError("unknown preset \(preset) (S, XS or XXS)")
+                    }
+                    model = try MoEMAEModel(config: cfg, weights: StateDict.random(config: cfg, seed: 7))
+                }
+                _ = try EncoderBenchmark.run(model: model, batchSize: batchSize,
+                                             settings: [.init(workers: 1, blasThreads: 1), .init(workers: 1, blasThreads: 2),
+                                                        .init(workers: 2, blasThreads: 1)],
+                                             seconds: seconds, log: { print($0) })
+            } catch let e as ValidationError {
+                throw e
+            } catch {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+    }
+}
