@@ -62,8 +62,14 @@ public enum MapJob {
             sources.append(s)
         }
 
-        let hour: HourPolicy = options.hour ?? .utc
-        let encoding = InputEncoding(hour: hour == .published ? .published : .utc, metadata: !options.noMetadata)
+        // Weights written by `moemae pretrain` record their normalisation and hour policy; they are
+        // the defaults (an explicit --hour wins). Imported published weights record none: BigEarthNet
+        // statistics and the utc policy.
+        let trained = try WeightsMetadata.read(path: options.weights)
+        let hour: HourPolicy = options.hour ?? (trained?.hour == .published ? .published : .utc)
+        var encoding = trained?.inputEncoding ?? InputEncoding()
+        encoding.hour = hour == .published ? .published : .utc
+        encoding.metadata = !options.noMetadata
         let tokenLayers = try options.tokenExperts.resolve(layerCount: config.depth)
         let expertsPerLayer = (0..<config.depth).map { config.expertCount(layer: $0) }
         let progressMode = ProgressReporter.mode(quiet: options.quiet)

@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure speed (figures in docs/performance.md).",
-        subcommands: [EncoderBench.self])
+        subcommands: [EncoderBench.self, BenchTrainCommand.self])
 
     struct EncoderBench: ParsableCommand {
         static let configuration = CommandConfiguration(
