@@ -79,3 +79,21 @@ final class ModelConfigTests: XCTestCase {
         XCTAssertEqual(try Golden.model("xxs-public").config, ModelConfig.xxs)
     }
 }
+
+final class StateDictKeysTests: XCTestCase {
+    /// The key enumeration reproduces keys-<set>.txt exactly (names, shapes, order), and random weights
+    /// built from it load as a model.
+    func testStateDictShapesMatchThePublishedKeyLists() throws {
+        for (set, config) in [("public", ModelConfig.s), ("xxs-public", ModelConfig.xxs)] {
+            let text = try String(contentsOfFile: goldenPath("keys-\(set).txt"), encoding: .utf8)
+            let expected = text.split(separator: "\n").map { line -> String in
+                let f = line.split(separator: "\t")
+                return "\(f[0]) \(f[1].replacingOccurrences(of: " ", with: ""))"
+            }
+            let ours = config.stateDictShapes.map { "\($0.key) [\($0.shape.map(String.init).joined(separator: ","))]" }
+            XCTAssertEqual(ours, expected, set)
+            let model = try MoEMAEModel(config: config, weights: StateDict.random(config: config, seed: 1))
+            XCTAssertEqual(model.encoder.blocks.count, config.depth)
+        }
+    }
+}
