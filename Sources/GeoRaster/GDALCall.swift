@@ -1,4 +1,5 @@
 import CGDAL
+import Foundation
 
 /// GDAL's messages emitted during one wrapped call (collected by ``GDALCall/run(_:)``).
 final class GDALMessageLog {
@@ -43,6 +44,23 @@ enum GDALCall {
         CPLPushErrorHandlerEx(collectingErrorHandler, Unmanaged.passUnretained(log).toOpaque())
         defer { CPLPopErrorHandler() }
         return try withExtendedLifetime(log) { try body(log) }
+    }
+
+    /// Opens `path` read-only with `GDALOpenEx` (`kind`: `GDAL_OF_RASTER` or `GDAL_OF_VECTOR`, gdal.h) and
+    /// verbose errors. Throws ``GeoRasterError`` `.open` naming the file: "no such file" when it does not
+    /// exist (GDAL virtual paths `/vsi…` are passed to GDAL unchecked), else `failure` with `hint` and
+    /// GDAL's own messages.
+    static func openReadOnly(_ path: String, kind: Int32, failure: String, hint: String) throws -> GDALDatasetH {
+        guard path.hasPrefix("/vsi") || FileManager.default.fileExists(atPath: path) else {
+            throw GeoRasterError(.open, path: path, "no such file", hint: "check the path")
+        }
+        let flags = UInt32(kind) | UInt32(GDAL_OF_READONLY) | UInt32(GDAL_OF_VERBOSE_ERROR)
+        return try run { log in
+            guard let h = GDALOpenEx(path, flags, nil, nil, nil) else {
+                throw GeoRasterError(.open, path: path, failure, hint: hint, libraryMessages: log.messages)
+            }
+            return h
+        }
     }
 }
 

@@ -34,17 +34,8 @@ public final class PolygonRasterizer {
     public init(path: String, classField: String) throws {
         self.path = path
         self.classField = classField
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw GeoRasterError(.open, path: path, "no such file", hint: "check the path")
-        }
-        let flags = UInt32(GDAL_OF_VECTOR) | UInt32(GDAL_OF_READONLY) | UInt32(GDAL_OF_VERBOSE_ERROR)
-        dataset = try GDALCall.run { log in
-            guard let ds = GDALOpenEx(path, flags, nil, nil, nil) else {
-                throw GeoRasterError(.open, path: path, "cannot open as a vector file", hint: "is it GeoJSON, GeoPackage, a Shapefile or another format OGR reads?",
-                                     libraryMessages: log.messages)
-            }
-            return ds
-        }
+        dataset = try GDALCall.openReadOnly(path, kind: GDAL_OF_VECTOR, failure: "cannot open as a vector file",
+                                            hint: "is it GeoJSON, GeoPackage, a Shapefile or another format OGR reads?")
         let ds = dataset
         let (layer, srsHandle): (OGRLayerH, OGRSpatialReferenceH) = try GDALCall.run { _ in
             guard GDALDatasetGetLayerCount(ds) > 0, let layer = GDALDatasetGetLayer(ds, 0) else {

@@ -21,17 +21,8 @@ public final class RasterDataset {
     /// Throws `.open` when the file is missing, unreadable or not a raster GDAL can read.
     public init(path: String) throws {
         self.path = path
-        guard path.hasPrefix("/vsi") || FileManager.default.fileExists(atPath: path) else {
-            throw GeoRasterError(.open, path: path, "no such file", hint: "check the path")
-        }
-        let flags = UInt32(GDAL_OF_RASTER) | UInt32(GDAL_OF_READONLY) | UInt32(GDAL_OF_VERBOSE_ERROR)
-        handle = try GDALCall.run { log in
-            guard let h = GDALOpenEx(path, flags, nil, nil, nil) else {
-                throw GeoRasterError(.open, path: path, "cannot open as a raster", hint: "is it a complete GeoTIFF (or another format GDAL reads)?",
-                                     libraryMessages: log.messages)
-            }
-            return h
-        }
+        handle = try GDALCall.openReadOnly(path, kind: GDAL_OF_RASTER, failure: "cannot open as a raster",
+                                           hint: "is it a complete GeoTIFF (or another format GDAL reads)?")
         width = Int(GDALGetRasterXSize(handle))
         height = Int(GDALGetRasterYSize(handle))
         bandCount = Int(GDALGetRasterCount(handle))

@@ -198,22 +198,15 @@ public final class RasterWriter {
             removeFiles(workingPath)
         }
         do {
-            try rename(partialPath, path)
+            try publishPartialFile(partialPath, as: path)
             if FileManager.default.fileExists(atPath: partialPath + ".aux.xml") {
-                try rename(partialPath + ".aux.xml", path + ".aux.xml")
+                try publishPartialFile(partialPath + ".aux.xml", as: path + ".aux.xml")
             }
         } catch {
             abort()
             throw error
         }
         finished = true
-    }
-
-    private func rename(_ from: String, _ to: String) throws {
-        if FileManager.default.fileExists(atPath: to) { try? FileManager.default.removeItem(atPath: to) }
-        do { try FileManager.default.moveItem(atPath: from, toPath: to) } catch {
-            throw GeoRasterError(.write, path: to, "cannot rename \(from) to its final name: \(error.localizedDescription)")
-        }
     }
 
     private func removeFiles(_ p: String) {

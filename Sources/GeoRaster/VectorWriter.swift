@@ -148,12 +148,9 @@ public final class VectorWriter {
             abort()
             throw GeoRasterError(.write, path: path, "cannot commit the vector file", hint: "is the disk full?")
         }
-        do {
-            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-            try FileManager.default.moveItem(atPath: partialPath, toPath: path)
-        } catch {
+        do { try publishPartialFile(partialPath, as: path) } catch {
             abort()
-            throw GeoRasterError(.write, path: path, "cannot rename the vector file to its final name: \(error.localizedDescription)")
+            throw error
         }
         finished = true
     }
