@@ -66,14 +66,16 @@ let package = Package(
         // `swift run -c release MoEMAEBenchmarks`: the same benchmarks as `moemae bench`.
         .executableTarget(name: "MoEMAEBenchmarks", dependencies: ["MoEMAE", "Tiling", "Pipeline"]),
 
+        // Helpers shared by test targets: shared-data paths, temporary folders, GDAL tools and Python as references.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
-        .testTarget(name: "GeoRasterTests", dependencies: ["GeoRaster"]),
+        .testTarget(name: "GeoRasterTests", dependencies: ["GeoRaster", "TestSupport"]),
         .testTarget(name: "LandsatTests", dependencies: ["Landsat"]),
-        .testTarget(name: "TilingTests", dependencies: ["Tiling", "GeoRaster", "Landsat", "SafeTensors"]),
+        .testTarget(name: "TilingTests", dependencies: ["Tiling", "GeoRaster", "Landsat", "SafeTensors", "TestSupport"]),
         .testTarget(name: "MoEMAETests", dependencies: ["MoEMAE", "SafeTensors"]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "SafeTensors", "GeoRaster", "Tiling"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "GeoRaster", "SafeTensors"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["SafeTensors"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SafeTensors", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

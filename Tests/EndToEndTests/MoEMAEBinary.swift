@@ -1,5 +1,7 @@
 import Foundation
 import XCTest
+// Shared-data paths, temporary folders, runProcess/runTool/runPython/gdaltransform: visible in every file of this target.
+@_exported import TestSupport
 
 /// The `moemae` executable built next to this test bundle (`.build/<config>/moemae`).
 let moemaeBinary: String? = {
@@ -20,63 +22,18 @@ let moemaeBinary: String? = {
 private final class BinaryLocator {}
 
 /// The result of running the binary.
-struct RunResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
+typealias RunResult = ProcessResult
 
-/// Runs `moemae args…` and waits.
-func moemae(_ args: [String]) throws -> RunResult {
+/// Runs `moemae args…` (in `folder`, default the test's working folder) and waits.
+func moemae(_ args: [String], in folder: String? = nil) throws -> RunResult {
     guard let binary = moemaeBinary else {
         throw XCTSkip("moemae binary not built next to the tests (swift build --product moemae)")
     }
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: binary)
-    p.arguments = args
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out; p.standardError = err
-    try p.run()
-    // Read both pipes concurrently so a chatty child cannot block.
-    var errData = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    p.waitUntilExit()
-    return RunResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    return try runProcess(binary, args, in: folder)
 }
 
-/// `../shared` beside the repository root.
-let sharedDirectory: String = {
-    var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    while url.path != "/" {
-        if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-            return url.deletingLastPathComponent().appendingPathComponent("shared").path
-        }
-        url.deleteLastPathComponent()
-    }
-    return "../shared"
-}()
-
-func sceneFolder(_ product: String) -> String { "\(sharedDirectory)/data/scenes/\(product)" }
-
-func makeTempDirectory(_ prefix: String) -> String {
-    let dir = NSTemporaryDirectory() + "\(prefix)-\(UUID().uuidString)"
-    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
-}
-
-/// Runs a tool (gdal_translate …) and fails on a non-zero exit.
-func tool(_ name: String, _ args: [String]) throws {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = [name] + args
-    p.standardOutput = FileHandle.nullDevice; p.standardError = FileHandle.nullDevice
-    try p.run(); p.waitUntilExit()
-    guard p.terminationStatus == 0 else { throw NSError(domain: "\(name) \(args) failed", code: Int(p.terminationStatus)) }
-}
+/// Runs a tool found on PATH and fails on a non-zero exit, discarding its output.
+func tool(_ name: String, _ args: [String]) throws { try runTool(name, args) }
 
 /// A copy of a scene folder made of symbolic links (cheap), optionally leaving some files out.
 func linkScene(_ product: String, into dir: String, except: Set<String> = []) throws -> String {
