@@ -2,11 +2,13 @@ import GeoRaster
 
 /// Reads a scene one row of tiles at a time and cuts it into ``Tile``s with validity and metadata.
 ///
-/// Each call reads one strip — the `size` pixel rows of a tile row, all columns of the grid — from
-/// every band (and the QA band), so memory is (bands + 1) × size × width × 2 bytes whatever the scene's
-/// height. GDAL's block cache is capped (``init(rasters:options:blockCacheBytes:)``) at a size that
-/// holds the block rows a strip touches, so each compressed block is decoded once while strips pass
-/// through it, and peak memory does not grow with the scene.
+/// Each call yields one strip — the `size` pixel rows of a tile row, all columns of the grid — of
+/// every band (and the QA band). The pixels come from a ``BlockRowBuffer``: GDAL is asked for
+/// block-aligned windows of full block rows, each row of the scene exactly once, so every compressed
+/// block is decoded once whether blocks are 8-row strips or 256×256 tiles, without relying on GDAL's
+/// block cache keeping blocks between strips. Memory is (bands + 1) × (size + block height) × width ×
+/// 2 bytes whatever the scene's height; GDAL's block cache is also capped
+/// (``init(rasters:options:blockCacheBytes:)``), so peak memory does not grow with the scene.
 ///
 /// Per-pixel validity: a pixel is valid when it lies inside the raster, no band holds DN 0 (the fill
 /// value of Landsat products: USGS Landsat 8-9 C2 L2 Science Product Guide, "Fill"), no band equals its
@@ -23,14 +25,19 @@ public final class TileStripReader {
     private var qa: [UInt16]
     private var stripValid: [UInt8]
     private let stripWidth: Int
+    /// Columns read from the rasters (the grid's width inside the region).
+    private let readWidth: Int
+    /// Block-aligned rows of every band, then the QA band.
+    private(set) var blocks: BlockRowBuffer
 
     /// Opens the scene's rasters and checks their grids (see ``SceneRasters``).
     public convenience init(source: SceneSource, options: TilingOptions, blockCacheBytes: Int? = nil) throws {
         try self.init(rasters: SceneRasters(source: source), options: options, blockCacheBytes: blockCacheBytes)
     }
 
-    /// `blockCacheBytes` caps GDAL's global block cache (`GDALSetCacheMax64`); by default twice the
-    /// bytes of one block row of all bands, clamped to 32…256 MiB.
+    /// `blockCacheBytes` caps GDAL's global block cache (`GDALSetCacheMax64`); by default the bytes of
+    /// one block row of all files, clamped to 32…256 MiB (reads are block-aligned and never repeat, so
+    /// the cache need not keep blocks between strips).
     public init(rasters: SceneRasters, options: TilingOptions, blockCacheBytes: Int? = nil) throws {
         try options.validate()
         self.rasters = rasters
@@ -42,9 +49,13 @@ public final class TileStripReader {
         strip = [UInt16](repeating: 0, count: planes * s * stripWidth)
         qa = [UInt16](repeating: 0, count: s * stripWidth)
         stripValid = [UInt8](repeating: 0, count: s * stripWidth)
+        let region = locator.grid.region
+        readWidth = min(stripWidth, region.width)
+        blocks = BlockRowBuffer(planes: planes + (rasters.source.qaFile == nil ? 0 : 1), width: readWidth, blockHeight: rasters.blockHeight,
+                                stripHeight: s, regionRows: region.row..<(region.row + region.height))
         let files = rasters.source.bands.count + (rasters.source.qaFile == nil ? 0 : 1)
         let blockRow = files * rasters.width * max(rasters.blockHeight, s) * 2
-        let cache = blockCacheBytes ?? min(max(2 * blockRow, 32 << 20), 256 << 20)
+        let cache = blockCacheBytes ?? min(max(blockRow, 32 << 20), 256 << 20)
         GDALSettings.setBlockCacheLimit(bytes: cache)
     }
 
@@ -56,17 +67,24 @@ public final class TileStripReader {
             throw TilingError(path: rasters.source.id, "tile row \(row) is outside the grid of \(grid.rows) rows")
         }
         let rows = grid.rasterRows(ofTileRow: row)
-        let readWidth = min(w, grid.region.width)
-        let window = RasterWindow(column: grid.region.column, row: rows.lowerBound, width: readWidth, height: rows.count)
-        let partial = rows.count < s || readWidth < w
-        try strip.withUnsafeMutableBufferPointer { buf in
-            if partial { buf.update(repeating: 0) }
-            for b in 0..<planes {
-                let plane = UnsafeMutableBufferPointer(rebasing: buf[(b * s * w)..<((b + 1) * s * w)])
-                try rasters.readBand(b, window: window, into: plane, lineStride: w)
+        let (rasters, column, readWidth) = (self.rasters, grid.region.column, self.readWidth)
+        try blocks.ensure(rows) { plane, range, target in
+            let window = RasterWindow(column: column, row: range.lowerBound, width: readWidth, height: range.count)
+            if plane < planes {
+                try rasters.readBand(plane, window: window, into: target, lineStride: readWidth)
+            } else {
+                _ = try rasters.readQA(window: window, into: target, lineStride: readWidth)
             }
         }
-        let hasQA = try qa.withUnsafeMutableBufferPointer { try rasters.readQA(window: window, into: $0, lineStride: w) }
+        let partial = rows.count < s || readWidth < w
+        strip.withUnsafeMutableBufferPointer { buf in
+            if partial { buf.update(repeating: 0) }
+            for b in 0..<planes {
+                blocks.copy(rows, plane: b, into: UnsafeMutableBufferPointer(rebasing: buf[(b * s * w)..<((b + 1) * s * w)]), lineStride: w)
+            }
+        }
+        let hasQA = rasters.source.qaFile != nil
+        if hasQA { qa.withUnsafeMutableBufferPointer { blocks.copy(rows, plane: planes, into: $0, lineStride: w) } }
         computeValidity(rowsRead: rows.count, columnsRead: readWidth, hasQA: hasQA)
 
         let threshold = minValid ?? options.minValid

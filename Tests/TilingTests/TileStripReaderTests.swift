@@ -143,6 +143,68 @@ final class TileStripReaderTests: XCTestCase {
     }
 }
 
+/// Streaming: GDAL is asked for block-aligned windows, each raster row once, whatever the block layout.
+final class BlockAlignedReadTests: XCTestCase {
+    /// Row ranges read: contiguous from the top, no overlap, covering every row once; each read
+    /// starts on a block boundary.
+    func assertBlockAligned(_ reads: [Range<Int>], height: Int, block: Int, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(reads.first?.lowerBound, 0, file: file, line: line)
+        XCTAssertEqual(reads.last?.upperBound, height, file: file, line: line)
+        for (a, b) in zip(reads, reads.dropFirst()) { XCTAssertEqual(a.upperBound, b.lowerBound, "gap or overlap: \(reads)", file: file, line: line) }
+        for r in reads { XCTAssertEqual(r.lowerBound % block, 0, "read \(r) does not start on a \(block)-row block boundary", file: file, line: line) }
+    }
+
+    func testStripOrganisedSceneIsReadInWholeStripsOnce() throws {
+        // The pre-collection bands are stored in 6-row strips: 40-row tile strips straddle them.
+        let reader = try TileStripReader(source: preCollectionSource(), options: TilingOptions())
+        XCTAssertEqual(reader.rasters.blockHeight, 6)
+        try reader.forEachRow { _, _ in }
+        assertBlockAligned(reader.blocks.reads, height: 603, block: 6)
+        XCTAssertEqual(reader.blocks.reads.count, 16)
+    }
+
+    func testTiledCopyGivesTheSameTilesFromBlockAlignedReads() throws {
+        // The same scene rewritten as 128×128-tiled DEFLATE GeoTIFFs (the layout of USGS's COGs, smaller blocks).
+        let dir = makeTempDirectory("tiling-tiled")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var tiled = preCollectionSource()
+        for i in tiled.bands.indices {
+            let copy = dir + "/B\(i + 1).TIF"
+            try runTool("gdal_translate", ["-q", "-co", "TILED=YES", "-co", "BLOCKXSIZE=128", "-co", "BLOCKYSIZE=128", "-co", "COMPRESS=DEFLATE",
+                                           tiled.bands[i].path, copy])
+            tiled.bands[i].path = copy
+        }
+        try runTool("gdal_translate", ["-q", "-co", "TILED=YES", "-co", "BLOCKXSIZE=128", "-co", "BLOCKYSIZE=128", tiled.qaFile!, dir + "/BQA.TIF"])
+        tiled.qaFile = dir + "/BQA.TIF"
+
+        let reader = try TileStripReader(source: tiled, options: TilingOptions())
+        XCTAssertEqual(reader.rasters.blockHeight, 128)
+        let original = try TileStripReader(source: preCollectionSource(), options: TilingOptions())
+        var compared = 0
+        try reader.forEachRow { row, tiles in
+            let reference = try original.readRow(row)
+            XCTAssertEqual(tiles.count, reference.count)
+            for (t, r) in zip(tiles, reference) {
+                XCTAssertEqual(t.pixels, r.pixels, "tile \(t.metadata.row),\(t.metadata.col)")
+                XCTAssertEqual(t.valid, r.valid)
+                compared += 1
+            }
+        }
+        XCTAssertEqual(compared, 256)
+        // 603 rows in 128-row blocks: 5 reads, the last one the partial bottom block row.
+        XCTAssertEqual(reader.blocks.reads, [0..<128, 128..<256, 256..<384, 384..<512, 512..<603])
+        assertBlockAligned(reader.blocks.reads, height: 603, block: 128)
+    }
+
+    func testRowsInAnyOrderAreStillRight() throws {
+        let reader = try TileStripReader(source: preCollectionSource(), options: TilingOptions())
+        let forward = try (0..<16).map { try reader.readRow($0) }
+        for r in [15, 3, 2, 9, 0] {
+            XCTAssertEqual(try reader.readRow(r).map(\.pixels), forward[r].map(\.pixels), "tile row \(r)")
+        }
+    }
+}
+
 /// The required figures through the Landsat module (MTL parsing → SceneSource).
 final class LandsatSceneTilingTests: XCTestCase {
     func testPreCollectionSceneFigures() throws {
