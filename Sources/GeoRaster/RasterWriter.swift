@@ -160,6 +160,35 @@ public final class RasterWriter {
         }
     }
 
+    /// Writes a per-dataset validity mask (GDAL's `GMF_PER_DATASET` mask band, stored inside the
+    /// GeoTIFF as an internal mask: `GDAL_TIFF_INTERNAL_MASK=YES`): `valid[r * window.width + c]` non-zero
+    /// marks pixel (c, r) of `window` valid (written as 255), zero invalid (0). GDAL, QGIS and
+    /// rasterio (`dataset_mask()`, `read_masks()`) read it in place of the nodata value
+    /// (GDAL RFC 15: band masks). Creates the mask on first use.
+    public func writeMask(window: RasterWindow, valid: [UInt8]) throws {
+        let h = try open()
+        guard window.fits(width: width, height: height), valid.count == window.pixelCount else {
+            throw GeoRasterError(.invalidArgument, path: path, "\(valid.count) mask values do not fill \(window) of the \(width)×\(height) raster")
+        }
+        let first = try band(1)
+        var bytes = valid.map { $0 == 0 ? UInt8(0) : 255 }
+        try GDALCall.run { log in
+            if GDALGetMaskFlags(first) & GMF_PER_DATASET == 0 {
+                CPLSetThreadLocalConfigOption("GDAL_TIFF_INTERNAL_MASK", "YES")
+                defer { CPLSetThreadLocalConfigOption("GDAL_TIFF_INTERNAL_MASK", nil) }
+                try check(GDALCreateDatasetMaskBand(h, GMF_PER_DATASET), "create the mask band", log)
+            }
+            guard let mask = GDALGetMaskBand(first) else {
+                throw GeoRasterError(.write, path: path, "has no mask band after creating one", libraryMessages: log.messages)
+            }
+            let err = bytes.withUnsafeMutableBytes { buf in
+                GDALRasterIO(mask, GF_Write, Int32(window.column), Int32(window.row), Int32(window.width), Int32(window.height),
+                             buf.baseAddress, Int32(window.width), Int32(window.height), GDT_Byte, 0, 0)
+            }
+            try check(err, "write the mask, \(window)", log)
+        }
+    }
+
     /// Flushes and closes the file; for COG output copies it with the COG driver; renames the result
     /// (and any `.aux.xml` sidecar GDAL wrote) to the final name.
     public func finish() throws {

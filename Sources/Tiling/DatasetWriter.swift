@@ -171,7 +171,11 @@ public final class DatasetWriter {
             try w.setGeoTransform(m.geoTransform)
             try w.setCRS(sceneCRS[sceneIndex])
             for (i, band) in bands.enumerated() { try w.setDescription(band: i + 1, band); try w.setNoData(band: i + 1, 0) }
-            try w.write(window: RasterWindow(column: 0, row: 0, width: t.size, height: t.size), bandSequential: t.pixels)
+            let window = RasterWindow(column: 0, row: 0, width: t.size, height: t.size)
+            try w.write(window: window, bandSequential: t.pixels)
+            // The tile's per-pixel validity as the chip's internal GDAL mask (what rasterio's
+            // dataset_mask() returns); the bands also declare nodata 0, Landsat's fill value.
+            try w.writeMask(window: window, valid: t.valid)
             try w.finish()
         }
         let corners = m.geoTransform.corners(column: 0, row: 0, width: t.size, height: t.size)
