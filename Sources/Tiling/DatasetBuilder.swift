@@ -8,19 +8,33 @@ public enum DatasetBuilder {
     /// Opens and checks every scene before writing any tile, so a bad band file fails fast. On any
     /// error the partial output is removed and nothing with the final name exists (unless it existed
     /// before and `overwrite` was not set).
+    ///
+    /// `isCancelled` is polled before each scene check and each tile row (Ctrl-C in `moemae tile`):
+    /// when it returns true the build stops, removes its temporary folder and throws a
+    /// ``TilingError`` saying it was interrupted.
     @discardableResult
     public static func build(sources: [SceneSource], output: String, options: TilingOptions, layout: DatasetLayout = .safetensors,
-                             shardSize: Int = 4096, overwrite: Bool = false, progress: Progress? = nil) throws -> DatasetManifest {
+                             shardSize: Int = 4096, overwrite: Bool = false, progress: Progress? = nil,
+                             isCancelled: (() -> Bool)? = nil) throws -> DatasetManifest {
         guard !sources.isEmpty else { throw TilingError(path: output, "no scenes to tile") }
         try options.validate()
+        func checkCancelled() throws {
+            if isCancelled?() == true {
+                throw TilingError(path: output, "interrupted; nothing was written", hint: "run the command again to tile the scenes")
+            }
+        }
         // Check every scene's files first (cheap: opens headers only).
-        for s in sources { _ = try SceneRasters(source: s) }
+        for s in sources {
+            try checkCancelled()
+            _ = try SceneRasters(source: s)
+        }
         let writer = try DatasetWriter(path: output, options: options, layout: layout, shardSize: shardSize, overwrite: overwrite)
         do {
             for (i, s) in sources.enumerated() {
                 let reader = try TileStripReader(source: s, options: options)
                 let index = try writer.addScene(reader.rasters, grid: reader.grid)
                 for r in 0..<reader.grid.rows {
+                    try checkCancelled()
                     try writer.add(try reader.readRow(r), scene: index)
                     progress?(i, r, reader.grid.rows, writer.tileCount)
                 }

@@ -65,7 +65,12 @@ public final class DatasetWriter {
                 try fm.createDirectory(atPath: temporaryPath + "/labels", withIntermediateDirectories: false)
             }
         } catch {
-            throw TilingError(path: parent, "cannot create the output folder: \(error.localizedDescription)", hint: "check permissions and free space")
+            // The POSIX reason ("Permission denied", "No such file or directory") when Foundation has one.
+            let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+            let reason = underlying.map { $0.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32($0.code))) : $0.localizedDescription }
+                ?? error.localizedDescription
+            throw TilingError(path: outputPath, "cannot create the temporary dataset folder \(temporaryPath) in \(parent) (\(reason))",
+                              hint: "choose an --out folder inside a writable folder (check permissions and free space)")
         }
     }
 

@@ -10,7 +10,10 @@ public struct TilingError: Error, CustomStringConvertible, Sendable {
 
     public var description: String {
         var s = "\(path): \(message)"
-        if let hint { s += ". " + hint.prefix(1).uppercased() + hint.dropFirst() }
+        if let hint {
+            if s.hasSuffix(".") { s.removeLast() }
+            s += ". " + hint.prefix(1).uppercased() + hint.dropFirst()
+        }
         return s
     }
 }

@@ -51,8 +51,15 @@ struct TileCommand: ParsableCommand {
     @Flag(name: .long, help: "Print no progress.")
     var quiet = false
 
+    func validate() throws {
+        guard shardSize >= 1 else { throw ValidationError("--shard-size must be at least 1 tile (got \(shardSize))") }
+    }
+
     func run() throws {
         let options = TilingOptions(tileSize: tileSize, edge: edge, minValid: minValid, hourPolicy: hour, metadata: !noMetadata)
+        // Ctrl-C / SIGTERM: stop at the next tile row, remove the temporary folder, exit 130 / 143.
+        InterruptSignals.install()
+        defer { InterruptSignals.restore() }
         do {
             try options.validate()
             if FileManager.default.fileExists(atPath: out) && !overwrite {
@@ -76,7 +83,7 @@ struct TileCommand: ParsableCommand {
             }
             var written = 0
             let manifest = try DatasetBuilder.build(sources: sources, output: out, options: options, layout: format, shardSize: shardSize,
-                                                    overwrite: overwrite) { scene, row, rows, tiles in
+                                                    overwrite: overwrite, progress: { scene, row, rows, tiles in
                 written = tiles
                 guard !quiet else { return }
                 // Many small scenes (patch folders): one line every 50 scenes; few big ones: every 20 tile rows.
@@ -84,9 +91,13 @@ struct TileCommand: ParsableCommand {
                 if report {
                     FileHandle.standardError.write(Data("\(sources[scene].id) (\(scene + 1)/\(sources.count)): tile row \(row + 1)/\(rows), \(tiles) tiles written\n".utf8))
                 }
-            }
+            }, isCancelled: { InterruptSignals.received != nil })
             print("wrote \(written) tiles of \(manifest.scenes.count) scene(s) to \(out)")
         } catch let e as TilingError {
+            if let s = InterruptSignals.received {
+                FileHandle.standardError.write(Data("error: \(out): \(InterruptSignals.name(s)) received; stopped and removed the unfinished dataset\n".utf8))
+                throw ExitCode(128 + s)
+            }
             FileHandle.standardError.write(Data("error: \(e.description)\n".utf8))
             throw ExitCode(1)
         }

@@ -128,7 +128,7 @@ final class TileCommandTests: XCTestCase {
         let scene = try linkScene(c2, into: dir + "/in", except: Set((1...7).map { "_SR_B\($0).TIF" }))
         for b in 1...7 {
             let name = "\(c2)_SR_B\(b).TIF"
-            try tool("gdal_translate", ["-q", "-scale", "0", "65535", "0", "0", "-ot", "UInt16", sceneFolder(c2) + "/" + name, scene + "/" + name])
+            try runTool("gdal_translate", ["-q", "-scale", "0", "65535", "0", "0", "-ot", "UInt16", sceneFolder(c2) + "/" + name, scene + "/" + name])
         }
         try assertFails(["tile", scene, "--out", dir + "/ds", "--min-valid", "0.1"], out: dir + "/ds", mentions: ["--min-valid"])
     }
@@ -140,6 +140,136 @@ final class TileCommandTests: XCTestCase {
         let m = try moemae(["tile", sceneFolder(c2), "--out", dir + "/ds", "--min-valid", "2"])
         XCTAssertNotEqual(m.status, 0)
         XCTAssertTrue(m.stderr.contains("--min-valid"), m.stderr)
+    }
+
+    // MARK: As a user runs it
+
+    func testRelativePathsAndSpacesInPaths() throws {
+        let scene = try linkScene(c2, into: dir + "/my scenes")
+        let r = try moemae(["tile", "my scenes/\(c2)/\(c2)_MTL.json", "--out", "out ds", "--quiet"], in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("out ds"), r.stdout)
+        let scenes = try manifest(dir + "/out ds")["scenes"] as! [[String: Any]]
+        let files = try XCTUnwrap(scenes.first?["files"] as? [String])
+        XCTAssertEqual(files.count, 9)  // MTL, SR_B1…SR_B7, QA_PIXEL
+        for f in files {
+            XCTAssertTrue(f.hasPrefix("/") && f.contains("/my scenes/"), "manifest file paths must be absolute: \(f)")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: f), f)
+        }
+        XCTAssertEqual(files.first, URL(fileURLWithPath: scene + "/\(c2)_MTL.json").standardizedFileURL.path)
+    }
+
+    func testUnwritableOutputFolder() throws {
+        // /proc refuses new folders even to root (a chmod'ed folder would not stop root).
+        let out = "/proc/moemae-e2e-\(UUID().uuidString)"
+        let r = try moemae(["tile", sceneFolder(c2), "--out", out])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains(out) && r.stderr.contains("writable"), r.stderr)
+        XCTAssertFalse(r.stderr.contains(".."), "doubled full stop: \(r.stderr)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+    }
+
+    func testMissingOutputParentFolder() throws {
+        try assertFails(["tile", sceneFolder(c2), "--out", dir + "/no/such/ds"], out: dir + "/no", mentions: [dir + "/no/such", "does not exist"])
+    }
+
+    func testBadShardSizeFailsBeforeReadingScenes() throws {
+        let r = try moemae(["tile", sceneFolder(pre), "--out", dir + "/ds", "--shard-size", "0"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--shard-size"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("note:"), "options must be checked before scenes are opened: \(r.stderr)")
+    }
+
+    /// Ctrl-C while tiles are being written: exit 130, a message, no dataset and no temporary folder.
+    func testInterruptLeavesNoDataset() throws {
+        guard let binary = moemaeBinary else { throw XCTSkip("moemae binary not built") }
+        let out = dir + "/ds", errPath = dir + "/stderr.txt"
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        // The same scene 20 times: long enough to be interrupted while tiling (and at most 20 scenes, so
+        // progress is reported every 20 tile rows, starting with the first).
+        p.arguments = ["tile"] + Array(repeating: sceneFolder(pre), count: 20) + ["--out", out]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        try p.run()
+        let deadline = Date().addingTimeInterval(120)
+        func stderr() -> String { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
+        while p.isRunning, Date() < deadline, !stderr().contains("tiles written") { usleep(10_000) }
+        XCTAssertTrue(p.isRunning, "tiling finished before it could be interrupted: \(stderr())")
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationReason, .exit, "killed by the signal instead of stopping cleanly")
+        XCTAssertEqual(p.terminationStatus, 130, stderr())
+        XCTAssertTrue(stderr().contains("SIGINT") && stderr().contains(out), stderr())
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["stderr.txt"], "a dataset or temporary folder was left")
+    }
+
+    /// The dataset the command writes loads with safetensors + numpy (the example script, then the values:
+    /// a tile's centre against gdaltransform of the centre computed here from the manifest's geotransform,
+    /// a pixel against gdallocationinfo).
+    func testDatasetLoadsInPythonWithIndependentlyCheckedValues() throws {
+        let out = dir + "/ds"
+        XCTAssertEqual(try moemae(["tile", sceneFolder(pre), "--out", out, "--quiet"]).status, 0)
+        let example = try runTool("python3", [repositoryRoot + "/examples/load_dataset.py", out])
+        let summary = try JSONSerialization.jsonObject(with: Data(example.utf8)) as! [String: Any]
+        XCTAssertEqual(summary["tiles"] as? Int, 256)
+
+        let (row, col) = (11, 4)
+        let py = try runPython("""
+        import json, sys, numpy as np
+        from safetensors.numpy import load_file
+        t = load_file(sys.argv[1] + "/tiles-00000.safetensors")
+        i = int(np.flatnonzero((t["row"] == int(sys.argv[2])) & (t["col"] == int(sys.argv[3])))[0])
+        print(json.dumps({"lat": float(t["lat"][i]), "lon": float(t["lon"][i]), "week": int(t["week"][i]), "hour": float(t["hour"][i]),
+                          "scene": int(t["scene"][i]), "b4": int(t["pixels"][i, 3, 5, 10]), "valid": int(t["valid"][i, 5, 10])}))
+        """, [out, "\(row)", "\(col)"])
+        let v = try JSONSerialization.jsonObject(with: Data(py.utf8)) as! [String: Any]
+        let scene = (try manifest(out)["scenes"] as! [[String: Any]])[0]
+        let gt = scene["geotransform"] as! [Double]
+        let (pixel, line) = (Double(col * 40 + 20), Double(row * 40 + 20))  // centre of the 40×40 footprint, pixel-is-area
+        let x = gt[0] + pixel * gt[1] + line * gt[2], y = gt[3] + pixel * gt[4] + line * gt[5]
+        let ref = try gdaltransform(scene["crs_wkt2"] as! String, x, y)
+        XCTAssertEqual(v["lon"] as! Double, ref.lon, accuracy: 1e-6)
+        XCTAssertEqual(v["lat"] as! Double, ref.lat, accuracy: 1e-6)
+        XCTAssertEqual(v["week"] as? Int, 32)
+        XCTAssertEqual(v["hour"] as! Double, 16.3227, accuracy: 1e-4)
+        XCTAssertEqual(v["scene"] as? Int, 0)
+        let b4 = try runTool("gdallocationinfo", ["-valonly", sceneFolder(pre) + "/\(pre)_B4.TIF", "\(col * 40 + 10)", "\(row * 40 + 5)"])
+        XCTAssertEqual(Int(b4.trimmingCharacters(in: .whitespacesAndNewlines)), v["b4"] as? Int)
+        XCTAssertEqual(v["valid"] as? Int, 1)
+    }
+
+    /// `--format geotiff`: each chip carries the tile's per-pixel validity as an internal GDAL mask.
+    func testGeoTIFFChipsCarryTheValidityMask() throws {
+        // Greenland: fill (DN 0) outside the rotated footprint gives partly valid tiles.
+        let greenland = "LC08_L2SP_005009_20150710_20200908_02_T2"
+        let out = dir + "/chips"
+        let r = try moemae(["tile", sceneFolder(greenland), "--out", out, "--format", "geotiff", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        var partial: (name: String, fraction: Double)?
+        for f in try FileManager.default.contentsOfDirectory(atPath: out + "/labels").sorted() {
+            let label = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/labels/" + f))) as! [String: Any]
+            let fraction = label["valid_fraction"] as! Double
+            if fraction > 0.2, fraction < 0.8 { partial = (String(f.dropLast("_metadata.json".count)), fraction); break }
+        }
+        let chip = try XCTUnwrap(partial, "no partly valid tile in the Greenland scene")
+        let image = out + "/images/\(chip.name).tif"
+        let info = try runTool("gdalinfo", ["-json", image])
+        let json = try JSONSerialization.jsonObject(with: Data(info.utf8)) as! [String: Any]
+        for band in json["bands"] as! [[String: Any]] {
+            let mask = try XCTUnwrap(band["mask"] as? [String: Any], "band without mask: \(band)")
+            XCTAssertEqual(mask["flags"] as? [String], ["PER_DATASET"])
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: image + ".msk"), "the mask must be inside the GeoTIFF")
+        let grid = dir + "/mask.asc"
+        try runTool("gdal_translate", ["-q", "-b", "mask", "-of", "AAIGrid", image, grid])
+        // Header lines (ncols, nrows, xllcorner, …) start with a letter; the rest are the 40 rows of values.
+        let values = try String(contentsOfFile: grid, encoding: .utf8).split(separator: "\n").filter { !($0.first?.isLetter ?? true) }
+            .flatMap { $0.split(separator: " ") }.compactMap { Int($0) }
+        XCTAssertEqual(values.count, 1600)
+        XCTAssertEqual(Set(values), [0, 255])
+        XCTAssertEqual(Double(values.filter { $0 == 255 }.count) / 1600, chip.fraction, accuracy: 1e-9)
     }
 }
 
