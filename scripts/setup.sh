@@ -12,10 +12,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-py_missing=0
-python3 - <<'PY' 2>/dev/null || py_missing=1
+py_check() {
+  python3 - <<'PY' 2>/dev/null
 import safetensors, numpy, sklearn, jsonschema, referencing, yaml  # noqa: F401
 PY
-if [ "$py_missing" -eq 1 ]; then
-  python3 -m pip install -q --disable-pip-version-check safetensors numpy scikit-learn jsonschema referencing pyyaml 2>&1 | grep -v "Running pip as the 'root' user" || true
+}
+if ! py_check; then
+  py_pkgs=(safetensors numpy scikit-learn jsonschema referencing pyyaml)
+  pip_install() { python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore "$@" "${py_pkgs[@]}"; }
+  # Debian 12's own python3 is "externally managed" (PEP 668) and refuses a plain pip install; the
+  # test packages (safetensors is not packaged by Debian) then go in with --break-system-packages.
+  pip_install 2>/dev/null || pip_install --break-system-packages
+  py_check || { echo "setup.sh: the Python packages ${py_pkgs[*]} are still not importable by python3" >&2; exit 1; }
 fi
