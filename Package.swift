@@ -72,7 +72,11 @@ let package = Package(
         .testTarget(name: "GeoRasterTests", dependencies: ["GeoRaster", "TestSupport"]),
         .testTarget(name: "LandsatTests", dependencies: ["Landsat"]),
         .testTarget(name: "TilingTests", dependencies: ["Tiling", "GeoRaster", "Landsat", "SafeTensors", "TestSupport"]),
-        .testTarget(name: "MoEMAETests", dependencies: ["MoEMAE", "SafeTensors"]),
+        .testTarget(name: "MoEMAETests", dependencies: [
+            "MoEMAE", "SafeTensors",
+            // Hostile-checkpoint tests assemble their own zip containers.
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "SafeTensors", "GeoRaster", "Tiling"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "GeoRaster", "SafeTensors"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SafeTensors", "TestSupport"]),

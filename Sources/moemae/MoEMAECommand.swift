@@ -16,6 +16,7 @@ struct MoEMAECommand: ParsableCommand {
             PretrainCommand.self,
             EmbedCommand.self,
             BenchCommand.self,
+            WeightsCommand.self,
         ]
     )
 }
