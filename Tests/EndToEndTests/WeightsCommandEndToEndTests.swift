@@ -125,5 +125,6 @@ final class WeightsCommandEndToEndTests: XCTestCase {
         let info = try moemae(["weights", "info", bogus])
         XCTAssertNotEqual(info.status, 0)
         XCTAssertTrue(info.stderr.contains(bogus), info.stderr)
+        XCTAssertTrue(info.stderr.contains("zip"), "a .pth is read as a checkpoint: \(info.stderr)")
     }
 }

@@ -36,10 +36,12 @@ public struct TensorInventory: Sendable {
     /// Shapes-derived architecture, nil when the file has no `encoder.pos_embed`.
     public let architecture: InferredArchitecture?
 
-    /// Reads `path`: a zip (`PK\3\4`) is read as a `torch.save` checkpoint, anything else as
-    /// safetensors. Throws ``CheckpointError`` or ``SafeTensorsError``.
+    /// Reads `path`: a zip (`PK\3\4`) or a `.pth`/`.pt` file is read as a `torch.save`
+    /// checkpoint (so a legacy or broken one gets the checkpoint reader's message), anything else
+    /// as safetensors. Throws ``CheckpointError`` or ``SafeTensorsError``.
     public init(path: String) throws {
-        if TensorInventory.isZip(path: path) {
+        let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
+        if TensorInventory.isZip(path: path) || ext == "pth" || ext == "pt" {
             try self.init(checkpoint: TorchCheckpoint(path: path))
         } else {
             try self.init(safetensors: SafeTensorsFile(path: path))
