@@ -95,7 +95,9 @@ private func render(_ inv: TensorInventory, tensors: Bool) -> String {
         out += "depth: \(a.depth)\n"
         out += "experts per layer: \(a.expertsPerLayer.map(String.init).joined(separator: ","))\n"
         out += "expert hidden: \(a.expertHidden.map(String.init).joined(separator: ","))\n"
-        out += "key/value width: \(a.keyValueDim)\n"
+        out += "key/value width: \(a.keyValueDim)"
+        if let c = a.presetConfig { out += " (preset \(c.preset): \(c.heads) heads, \(c.kvGroups) KV groups)" }
+        out += "\n"
         out += "decoder: " + (a.decoderDepth > 0 ? "\(a.decoderDepth) blocks, dim \(a.decoderDim.map(String.init) ?? "?")" : "none") + "\n"
     } else {
         out += "preset: unknown (no encoder.pos_embed tensor)\n"

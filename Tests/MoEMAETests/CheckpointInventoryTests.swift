@@ -37,13 +37,15 @@ final class CheckpointInventoryTests: XCTestCase {
         }
     }
 
-    func testPresetFormulasReproduceTheSpecTable() {
-        let s = InferredArchitecture.presets[0]
-        XCTAssertEqual((0..<15).map(s.hidden(layer:)), [144, 138, 133, 128, 123, 118, 113, 108, 102, 97, 92, 87, 82, 77, 72])
-        XCTAssertEqual((0..<15).map(s.experts(layer:)), [3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5])
-        let xs = InferredArchitecture.presets[1]
-        XCTAssertEqual(xs.hidden(layer: 0), 96)
-        XCTAssertEqual(xs.hidden(layer: 11), 32)
+    func testCountsAgreeWithTheModelConfigurationFormulas() throws {
+        // Two independent routes to the same numbers: unique tensors in the file vs ModelConfig's formulas.
+        let s = try TensorInventory(path: CheckpointFixtures.golden("weights-public.safetensors"))
+        XCTAssertEqual(s.architecture?.presetConfig, ModelConfig.s)
+        XCTAssertEqual(s.parameterCount, ModelConfig.s.parameterCount)
+        XCTAssertEqual(s.encoderParameterCount, ModelConfig.s.encoderParameterCount)
+        let xxs = try TensorInventory(path: CheckpointFixtures.golden("weights-xxs-public.safetensors"))
+        XCTAssertEqual(xxs.parameterCount, ModelConfig.xxs.parameterCount)
+        XCTAssertEqual(xxs.encoderParameterCount, ModelConfig.xxs.encoderParameterCount)
     }
 
     func testAliasesInSafetensorsNeedIdenticalBytesAndCustomShapesAreCustom() throws {

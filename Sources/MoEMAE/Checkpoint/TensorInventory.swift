@@ -134,10 +134,9 @@ public struct TensorInventory: Sendable {
 }
 
 /// The MoE-MAE architecture as far as tensor shapes reveal it (`docs/moe-mae.md`, "Presets").
-/// Head counts cannot be read from shapes (only the key/value width `G·D/H` can).
-///
-/// Note: the preset table here restates the spec's preset formulas for matching only; when the
-/// model configuration type is available this should defer to it.
+/// Head counts cannot be read from shapes (only the key/value width `G·D/H` can); the preset is
+/// matched against ``ModelConfig/presets`` (their expert-size and expert-count formulas), so the
+/// matching rule lives in one place.
 public struct InferredArchitecture: Sendable, Equatable {
     /// D, from `encoder.pos_embed` [1, T, D].
     public var embedDim: Int
@@ -155,8 +154,10 @@ public struct InferredArchitecture: Sendable, Equatable {
     public var decoderDepth: Int
     /// Decoder width (rows of `decoder_embed.weight`), when present.
     public var decoderDim: Int?
-    /// "S", "XS" or "XXS" when every inferred dimension matches that preset; nil otherwise.
-    public var preset: String?
+    /// The preset whose encoder every inferred dimension matches, nil for a custom model.
+    public var presetConfig: ModelConfig?
+    /// "S", "XS" or "XXS" when ``presetConfig`` matched; nil otherwise.
+    public var preset: String? { presetConfig?.preset }
 
     init?(items: [TensorInventory.Item]) {
         var shapes: [String: [Int]] = [:]
@@ -183,33 +184,15 @@ public struct InferredArchitecture: Sendable, Equatable {
         keyValueDim = shapes["encoder.layers.0.attn.k_proj.weight"]?.first ?? 0
         decoderDepth = decoderLayers.count
         decoderDim = shapes["decoder_embed.weight"]?.first
-        preset = nil
-        preset = InferredArchitecture.presets.first { $0.matches(self) }?.name
+        presetConfig = nil
+        presetConfig = ModelConfig.presets.first { matches($0) }
     }
 
-    /// The presets of `docs/moe-mae.md` (name, D, depth, heads H, KV groups G, expert hidden first → last).
-    struct PresetShape {
-        var name: String, embedDim: Int, depth: Int, heads: Int, groups: Int, hiddenFirst: Int, hiddenLast: Int
-
-        /// `floor(((depth−1−i)/(depth−1))·(first−last)) + last` (spec, "Presets").
-        func hidden(layer i: Int) -> Int {
-            Int((Double(depth - 1 - i) / Double(depth - 1) * Double(hiddenFirst - hiddenLast)).rounded(.down)) + hiddenLast
-        }
-
-        /// `3 + min(i / (depth/3), 2)` (integer division; spec, "Presets").
-        func experts(layer i: Int) -> Int { 3 + min(i / (depth / 3), 2) }
-
-        func matches(_ a: InferredArchitecture) -> Bool {
-            a.embedDim == embedDim && a.depth == depth && a.tokenCount == 105
-                && a.keyValueDim == groups * (embedDim / heads)
-                && a.expertsPerLayer == (0..<depth).map(experts(layer:))
-                && a.expertHidden == (0..<depth).map(hidden(layer:))
-        }
+    /// True when the encoder's shapes are exactly those `config` builds.
+    public func matches(_ config: ModelConfig) -> Bool {
+        embedDim == config.embedDim && depth == config.depth && tokenCount == config.tokenCount
+            && keyValueDim == config.kvGroups * config.headDim
+            && expertsPerLayer == (0..<depth).map(config.expertCount(layer:))
+            && expertHidden == (0..<depth).map(config.expertHidden(layer:))
     }
-
-    static let presets = [
-        PresetShape(name: "S", embedDim: 144, depth: 15, heads: 8, groups: 4, hiddenFirst: 144, hiddenLast: 72),
-        PresetShape(name: "XS", embedDim: 128, depth: 12, heads: 8, groups: 4, hiddenFirst: 96, hiddenLast: 32),
-        PresetShape(name: "XXS", embedDim: 108, depth: 9, heads: 6, groups: 3, hiddenFirst: 81, hiddenLast: 27),
-    ]
 }
