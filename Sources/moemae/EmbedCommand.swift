@@ -114,7 +114,13 @@ struct EmbedCommand: ParsableCommand {
             throw ModelError.invalidInput("\(weights) has no decoder (decoder_* keys); --reconstruct needs the full encoder+decoder weights")
         }
         let hash = try FileDigest.sha256(ofFile: weights)
-        let encoding = InputEncoding(hour: data.hourPolicy == .published ? .published : .utc, metadata: data.hasMetadata)
+        // Weights written by `moemae pretrain` record the normalisation and hour policy they were trained
+        // with: those are used. Others (e.g. imported published weights): BigEarthNet statistics and the
+        // dataset's hour policy.
+        let trained = try WeightsMetadata.read(path: weights)
+        var encoding = trained?.inputEncoding ?? InputEncoding()
+        encoding.hour = trained?.hour ?? (data.hourPolicy == .published ? .published : .utc)
+        encoding.metadata = data.hasMetadata
 
         // Count tiles (headers only) so the output can be declared up front.
         var shardCounts: [Int] = []
