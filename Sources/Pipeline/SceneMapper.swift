@@ -211,10 +211,26 @@ public enum SceneMapper {
             var assembler = RowAssembler(layout: layout, startRow: startRow, committed: committed)
             // Checkpoint (fsync + progress.json) at most every `checkpointInterval` seconds and at the last row.
             var lastCheckpoint = DispatchTime.now().uptimeNanoseconds
+            // The last row appended completely, so that a failed append (disk full, file-size limit) can
+            // still checkpoint every finished row before the error stops the run, whatever the interval.
+            var lastAppended: (row: Int, statistics: SceneStatistics)?
+            var checkpointedRows = startRow
             while let result = try ctx.receive(results) {
                 for ready in reorder.insert(result, at: result.sequence) {
                     try assembler.add(ready) { row, record, stats in
-                        try store.append(record)
+                        do {
+                            try store.append(record)
+                        } catch {
+                            if let last = lastAppended, last.row + 1 > checkpointedRows {
+                                try? store.sync()
+                                if (try? ResumeState(fingerprint: fingerprint, gridRows: layout.gridRows, gridCols: layout.gridCols,
+                                                     finishedRows: last.row + 1, statistics: last.statistics).save(to: progressPath)) != nil {
+                                    outcome.checkpointed = true
+                                }
+                            }
+                            throw error
+                        }
+                        lastAppended = (row, stats)
                         ctx.count()
                         let now = DispatchTime.now().uptimeNanoseconds
                         guard row + 1 == layout.gridRows || Double(now - lastCheckpoint) / 1e9 >= checkpointInterval else { return }
@@ -222,6 +238,7 @@ public enum SceneMapper {
                         try ResumeState(fingerprint: fingerprint, gridRows: layout.gridRows, gridCols: layout.gridCols,
                                         finishedRows: row + 1, statistics: stats).save(to: progressPath)
                         outcome.checkpointed = true
+                        checkpointedRows = row + 1
                         lastCheckpoint = now
                     }
                     progress.advance(by: ready.tiles.count)
