@@ -302,11 +302,13 @@ final class SceneMapperTests: XCTestCase {
     func testCancellationMidRunLeavesNoFinalName() throws {
         let out = try temporaryFolder(self) + "/maps"
         let scene = try realScene()
-        let lay = layout(rows: 200, cols: 200, tokens: [], scores: false, embeddings: nil)
+        // Large enough (1,000,000 synthetic tiles) that an idle machine is still mid-run when the signal
+        // arrives 0.2 s in: 200×200 tiles finished in under 0.5 s on an idle CI machine.
+        let lay = layout(rows: 1000, cols: 1000, tokens: [], scores: false, embeddings: nil)
         let token = CancellationToken()
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { token.cancel(.signal(SIGINT)) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { token.cancel(.signal(SIGINT)) }
         let r = try finishes(within: 60) {
-            try SceneMapper.run(scene: scene, source: SyntheticSource(rows: 200, cols: 200), layout: lay, options: self.options(out: out),
+            try SceneMapper.run(scene: scene, source: SyntheticSource(rows: 1000, cols: 1000), layout: lay, options: self.options(out: out),
                                 fingerprint: "f", cancellation: token, progressMode: .quiet, note: { _ in }) { _ in
                 SyntheticEncoder(layout: lay, counter: SyntheticEncoder.Counter())
             }
