@@ -29,6 +29,9 @@ let package = Package(
         .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
+        // Hand-vectorised attention/softmax/SiLU kernels (AVX2+FMA chosen at run time, portable C otherwise).
+        .target(name: "CKernels"),
+
         // The safetensors file format, shared by datasets, weights, embeddings and probes.
         .target(name: "SafeTensors"),
         // The only module that imports GDAL and PROJ.
@@ -39,7 +42,7 @@ let package = Package(
         .target(name: "Tiling", dependencies: ["GeoRaster", "Landsat", "SafeTensors"]),
         // Model configuration, weights, kernels over BLAS, encoder/decoder, training.
         .target(name: "MoEMAE", dependencies: [
-            "COpenBLAS", "SafeTensors",
+            "COpenBLAS", "CKernels", "SafeTensors",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ], swiftSettings: [
             // The numeric loops index raw buffers whose bounds are set up once per batch; without
@@ -73,7 +76,7 @@ let package = Package(
         .testTarget(name: "LandsatTests", dependencies: ["Landsat"]),
         .testTarget(name: "TilingTests", dependencies: ["Tiling", "GeoRaster", "Landsat", "SafeTensors", "TestSupport"]),
         .testTarget(name: "MoEMAETests", dependencies: [
-            "MoEMAE", "SafeTensors",
+            "MoEMAE", "CKernels", "SafeTensors",
             // Hostile-checkpoint tests assemble their own zip containers.
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),

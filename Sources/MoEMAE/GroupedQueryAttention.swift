@@ -1,3 +1,5 @@
+import CKernels
+
 /// Grouped-query self-attention (docs/moe-mae.md, "Grouped-query attention").
 ///
 /// q: Linear(D→D), k, v: Linear(D→G·hd), out: Linear(D→D), hd = D/H, scale hd^-0.5, softmax over
@@ -5,8 +7,9 @@
 /// then views, so heads 0…G-1 use groups 0…G-1 and heads G…2G-1 use them again).
 ///
 /// q, k and v run as one GEMM over all tokens of the batch (``packed`` stacks their weights:
-/// output columns `[q (D) | k (G·hd) | v (G·hd)]`); scores and weighted values are GEMMs per tile
-/// and head on strided views of that output.
+/// output columns `[q (D) | k (G·hd) | v (G·hd)]`); scores, softmax and weighted values run per tile
+/// in one fused kernel (`moemae_attention_tile`, Sources/CKernels) on that output: at a head width of
+/// 16–18 a `cblas_sgemm` per tile and head spent more time packing than multiplying.
 public struct GroupedQueryAttention: Sendable {
     public let dim: Int
     public let heads: Int
@@ -33,21 +36,9 @@ public struct GroupedQueryAttention: Sendable {
         let ldq = dim + 2 * kvWidth
         packed.forward(ws.xn, ldx: dim, rows: rows, into: ws.wide, ldy: ldq)
         let scale = 1 / Float(hd).squareRoot()
-        let scores = ws.scores
         for b in 0..<tiles {
-            let base = ws.wide + b * tokens * ldq
-            let outBase = ws.mix + b * tokens * dim
-            for h in 0..<heads {
-                let g = h % kvGroups
-                let qh = base + h * hd
-                let kg = base + dim + g * hd
-                let vg = base + dim + kvWidth + g * hd
-                BLAS.sgemm(transB: true, m: tokens, n: tokens, k: hd, alpha: scale, a: qh, lda: ldq, b: kg, ldb: ldq,
-                           c: scores, ldc: tokens)
-                VectorKernels.softmaxRows(scores, rows: tokens, cols: tokens, ld: tokens)
-                BLAS.sgemm(m: tokens, n: hd, k: tokens, a: scores, lda: tokens, b: vg, ldb: ldq,
-                           c: outBase + h * hd, ldc: dim)
-            }
+            moemae_attention_tile(ws.wide + b * tokens * ldq, Int32(ldq), Int32(tokens), Int32(heads), Int32(kvGroups),
+                                  Int32(hd), scale, ws.mix + b * tokens * dim, Int32(dim), ws.scores)
         }
         out.forwardAdding(ws.mix, ldx: dim, rows: rows, into: ws.x, ldy: dim)
     }

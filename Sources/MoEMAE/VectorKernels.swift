@@ -1,3 +1,5 @@
+import CKernels
+
 /// Element-wise and row-wise kernels (LayerNorm, softmax, SiLU, bias) written with `SIMD8<Float>`
 /// so they vectorise; the matrix products are in ``BLAS``. No allocation anywhere in here.
 enum VectorKernels {
@@ -93,17 +95,10 @@ enum VectorKernels {
         return a > b ? a : b
     }
 
-    /// In-place softmax of `rows` rows of `cols` values (row stride `ld`), max-subtracted.
+    /// In-place softmax of `rows` rows of `cols` values (row stride `ld`), max-subtracted
+    /// (`moemae_softmax_rows`: AVX2+FMA when the CPU has it, the same Cephes exp as ``exp(_:)-swift.type.method``).
     static func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ld: Int) {
-        for r in 0..<rows {
-            let row = p + r * ld
-            let m = maximum(row, cols)
-            var i = 0
-            while i < cols { row[i] = exp(row[i] - m); i &+= 1 }
-            let inv = 1 / sum(row, cols)
-            i = 0
-            while i < cols { row[i] *= inv; i &+= 1 }
-        }
+        moemae_softmax_rows(p, Int32(rows), Int32(cols), Int32(ld))
     }
 
     /// `out[r] = (x[r] - mean) / sqrt(var + eps) · gamma + beta` for `rows` rows of width `d`
@@ -133,11 +128,10 @@ enum VectorKernels {
         }
     }
 
-    /// `dst[i] += gate · SiLU(h[i])` for `n` values, SiLU(x) = x / (1 + e^-x).
+    /// `dst[i] += gate · SiLU(h[i])` for `n` values, SiLU(x) = x / (1 + e^-x) (`moemae_add_scaled_silu`).
     @inline(__always)
     static func addScaledSiLU(_ h: UnsafePointer<Float>, gate: Float, into dst: UnsafeMutablePointer<Float>, n: Int) {
-        var i = 0
-        while i < n { let x = h[i]; dst[i] += gate * (x / (1 + exp(-x))); i &+= 1 }
+        moemae_add_scaled_silu(h, gate, dst, Int32(n))
     }
 
     /// `a[r][i] *= b[r][i]` for `rows × n` values with row strides `lda`, `ldb`.

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Scratch memory for one forward pass of a stack of blocks over up to `maxTiles` tiles of up to
 /// `maxTokens` tokens: allocated once per encoder worker and reused for every batch, so the hot
 /// loop never allocates. A class because it owns raw memory.
@@ -5,7 +7,7 @@
 /// Row-major buffers, `M = maxTiles · maxTokens` rows:
 /// `x` [M, D] residual stream · `xn` [M, D] LayerNorm output · `wide` [M, max(D + 2·G·hd, h + E)]
 /// fused q/k/v or V/gate outputs · `mix` [M, max(D, h)] attention output or the experts' mixed
-/// hidden state · `scores` [T, T] · `gathered` [M, D] and `hidden` [M, h] one expert's tokens ·
+/// hidden state · `scores` [T, T] (also the fused attention kernel's scratch) · `gathered` [M, D] and `hidden` [M, h] one expert's tokens ·
 /// routing lists · `patches` [tiles·patches, features] and `patchOut` [tiles·patches, D].
 public final class Workspace {
     public let maxTiles: Int
@@ -54,7 +56,7 @@ public final class Workspace {
             return p
         }
         x = floats(m * dim); xn = floats(m * dim); wide = floats(m * wideWidth); mix = floats(m * mixWidth)
-        scores = floats(maxTokens * maxTokens); gathered = floats(m * dim); hidden = floats(m * maxHidden)
+        scores = floats(max(maxTokens * maxTokens, Int(moemae_attention_scratch_floats(Int32(maxTokens), Int32(dim / heads))))); gathered = floats(m * dim); hidden = floats(m * maxHidden)
         routeGate = floats(2 * m); listGate = floats(2 * m)
         patches = floats(patchCapacity * patchFeatures); patchOut = floats(patchCapacity * dim)
         routeExpert = .allocate(capacity: 2 * m); routeExpert.initialize(repeating: 0, count: 2 * m)

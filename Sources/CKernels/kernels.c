@@ -1,0 +1,366 @@
+// Hand-vectorised kernels of the MoE-MAE engine (see include/moemae_kernels.h).
+//
+// The AVX2+FMA functions carry `__attribute__((target("avx2,fma")))`, so only they are compiled for
+// those instructions; which implementation runs is decided once per process from `cpuid`
+// (`__builtin_cpu_supports`, which also checks that the OS saves the YMM registers).
+#include "moemae_kernels.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define MK_X86 1
+#else
+#define MK_X86 0
+#endif
+
+// ---------------------------------------------------------------------------------------------
+// Portable implementations (and the scalar tails of the vector ones).
+
+/// e^x: Cephes `expf` (range reduction n = round(x·log2 e) with ln 2 split in two, degree-6
+/// polynomial, 2^n through the exponent bits); inputs clamped to [-87.3, 88.3]. The same arithmetic
+/// as `VectorKernels.exp` on the Swift side.
+static inline float mk_exp1(float x) {
+    if (x < -87.3f) x = -87.3f;
+    if (x > 88.3f) x = 88.3f;
+    const float magic = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer in the low mantissa bits
+    float t = x * 1.44269504088896341f + magic;
+    float fx = t - magic;
+    float r = x - fx * 0.693359375f;
+    r = r + fx * 2.12194440e-4f;
+    float z = r * r;
+    float y = 1.9875691500e-4f;
+    y = y * r + 1.3981999507e-3f;
+    y = y * r + 8.3334519073e-3f;
+    y = y * r + 4.1665795894e-2f;
+    y = y * r + 1.6666665459e-1f;
+    y = y * r + 5.0000001201e-1f;
+    y = y * z + r + 1.0f;
+    int32_t tb, mb;
+    memcpy(&tb, &t, 4);
+    memcpy(&mb, &magic, 4);
+    uint32_t eb = (uint32_t)(tb - mb + 127) << 23;
+    float scale;
+    memcpy(&scale, &eb, 4);
+    return y * scale;
+}
+
+static void exp_portable(const float *x, float *y, int n) {
+    for (int i = 0; i < n; i++) y[i] = mk_exp1(x[i]);
+}
+
+static void softmax_portable(float *p, int rows, int cols, int ld) {
+    for (int r = 0; r < rows; r++) {
+        float *row = p + (long)r * ld;
+        float m = row[0];
+        for (int i = 1; i < cols; i++) m = row[i] > m ? row[i] : m;
+        float s = 0;
+        for (int i = 0; i < cols; i++) { row[i] = mk_exp1(row[i] - m); s += row[i]; }
+        float inv = 1.0f / s;
+        for (int i = 0; i < cols; i++) row[i] *= inv;
+    }
+}
+
+static void silu_portable(const float *h, float gate, float *dst, int n) {
+    for (int i = 0; i < n; i++) { float x = h[i]; dst[i] += gate * (x / (1.0f + mk_exp1(-x))); }
+}
+
+static void attention_portable(const float *qkv, int ldq, int tokens, int heads, int groups, int hd,
+                               float scale, float *out, int ldo, float *scratch) {
+    const float *kbase = qkv + (long)heads * hd;
+    const float *vbase = kbase + (long)groups * hd;
+    float *s = scratch;
+    for (int h = 0; h < heads; h++) {
+        int g = h % groups;
+        const float *q = qkv + (long)h * hd, *k = kbase + (long)g * hd, *v = vbase + (long)g * hd;
+        for (int i = 0; i < tokens; i++) {
+            const float *qi = q + (long)i * ldq;
+            float m = -3.4e38f;
+            for (int j = 0; j < tokens; j++) {
+                const float *kj = k + (long)j * ldq;
+                float a = 0;
+                for (int d = 0; d < hd; d++) a += qi[d] * kj[d];
+                a *= scale;
+                s[j] = a;
+                m = a > m ? a : m;
+            }
+            float sum = 0;
+            for (int j = 0; j < tokens; j++) { s[j] = mk_exp1(s[j] - m); sum += s[j]; }
+            float inv = 1.0f / sum;
+            float *o = out + (long)i * ldo + (long)h * hd;
+            for (int d = 0; d < hd; d++) o[d] = 0;
+            for (int j = 0; j < tokens; j++) {
+                const float *vj = v + (long)j * ldq;
+                for (int d = 0; d < hd; d++) o[d] += s[j] * vj[d];
+            }
+            for (int d = 0; d < hd; d++) o[d] *= inv;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// AVX2 + FMA implementations.
+
+#if MK_X86
+#define MK_AVX2 __attribute__((target("avx2,fma")))
+
+MK_AVX2 static inline __m256 mk_exp8(__m256 x) {
+    x = _mm256_max_ps(x, _mm256_set1_ps(-87.3f));
+    x = _mm256_min_ps(x, _mm256_set1_ps(88.3f));
+    const __m256 magic = _mm256_set1_ps(12582912.0f);
+    __m256 t = _mm256_add_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), magic);
+    __m256 fx = _mm256_sub_ps(t, magic);
+    __m256 r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fmadd_ps(fx, _mm256_set1_ps(2.12194440e-4f), r);
+    __m256 z = _mm256_mul_ps(r, r);
+    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.3981999507e-3f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3334519073e-3f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1665795894e-2f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459e-1f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201e-1f));
+    y = _mm256_add_ps(_mm256_fmadd_ps(y, z, r), _mm256_set1_ps(1.0f));
+    __m256i n = _mm256_sub_epi32(_mm256_castps_si256(t), _mm256_castps_si256(magic));
+    n = _mm256_slli_epi32(_mm256_add_epi32(n, _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(y, _mm256_castsi256_ps(n));
+}
+
+MK_AVX2 static inline __m256i mk_tail_mask(int lanes) {
+    // lanes in 1...8: the first `lanes` lanes set.
+    static const int32_t bits[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    return _mm256_loadu_si256((const __m256i *)(bits + 8 - lanes));
+}
+
+MK_AVX2 static void exp_avx2(const float *x, float *y, int n) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, mk_exp8(_mm256_loadu_ps(x + i)));
+    for (; i < n; i++) y[i] = mk_exp1(x[i]);
+}
+
+MK_AVX2 static void softmax_avx2(float *p, int rows, int cols, int ld) {
+    for (int r = 0; r < rows; r++) {
+        float *row = p + (long)r * ld;
+        int vec = cols & ~7, i;
+        float m = row[0];
+        if (vec) {
+            __m256 mv = _mm256_loadu_ps(row);
+            for (i = 8; i < vec; i += 8) mv = _mm256_max_ps(mv, _mm256_loadu_ps(row + i));
+            float lanes[8];
+            _mm256_storeu_ps(lanes, mv);
+            for (int l = 0; l < 8; l++) m = lanes[l] > m ? lanes[l] : m;
+        }
+        for (i = vec; i < cols; i++) m = row[i] > m ? row[i] : m;
+        __m256 mv = _mm256_set1_ps(m), sv = _mm256_setzero_ps();
+        for (i = 0; i < vec; i += 8) {
+            __m256 e = mk_exp8(_mm256_sub_ps(_mm256_loadu_ps(row + i), mv));
+            _mm256_storeu_ps(row + i, e);
+            sv = _mm256_add_ps(sv, e);
+        }
+        float lanes[8];
+        _mm256_storeu_ps(lanes, sv);
+        float s = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+        for (i = vec; i < cols; i++) { row[i] = mk_exp1(row[i] - m); s += row[i]; }
+        __m256 inv = _mm256_set1_ps(1.0f / s);
+        for (i = 0; i < vec; i += 8) _mm256_storeu_ps(row + i, _mm256_mul_ps(_mm256_loadu_ps(row + i), inv));
+        float invs = 1.0f / s;
+        for (i = vec; i < cols; i++) row[i] *= invs;
+    }
+}
+
+MK_AVX2 static void silu_avx2(const float *h, float gate, float *dst, int n) {
+    const __m256 one = _mm256_set1_ps(1.0f), gv = _mm256_set1_ps(gate);
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 x = _mm256_loadu_ps(h + i);
+        __m256 e = mk_exp8(_mm256_xor_ps(x, sign));
+        __m256 s = _mm256_div_ps(x, _mm256_add_ps(one, e));
+        _mm256_storeu_ps(dst + i, _mm256_fmadd_ps(gv, s, _mm256_loadu_ps(dst + i)));
+    }
+    for (; i < n; i++) { float x = h[i]; dst[i] += gate * (x / (1.0f + mk_exp1(-x))); }
+}
+
+// Weighted values for 4 query rows of one 8-query block: out[r, :] = inv[r] · Σ_j p[j][r0 + r] · v[j, :],
+// with the head's hd ≤ 8·NV columns in NV vectors (the last one masked to hd).
+#define MK_OUT_BLOCK(NV)                                                                                   \
+    MK_AVX2 static void out_block_##NV(const float *p, int tokens, const float *v, int ldq, __m256i tail,    \
+                                        const float *inv, int rows, float *o, int ldo) {                      \
+        __m256 a[4][NV];                                                                                    \
+        for (int r = 0; r < 4; r++)                                                                         \
+            for (int c = 0; c < NV; c++) a[r][c] = _mm256_setzero_ps();                                     \
+        for (int j = 0; j < tokens; j++) {                                                                  \
+            const float *vj = v + (long)j * ldq;                                                            \
+            __m256 vv[NV];                                                                                  \
+            for (int c = 0; c < NV - 1; c++) vv[c] = _mm256_loadu_ps(vj + 8 * c);                           \
+            vv[NV - 1] = _mm256_maskload_ps(vj + 8 * (NV - 1), tail);                                       \
+            const float *pj = p + 8 * j;                                                                    \
+            for (int r = 0; r < 4; r++) {                                                                   \
+                __m256 pr = _mm256_broadcast_ss(pj + r);                                                    \
+                for (int c = 0; c < NV; c++) a[r][c] = _mm256_fmadd_ps(pr, vv[c], a[r][c]);                 \
+            }                                                                                               \
+        }                                                                                                   \
+        for (int r = 0; r < rows; r++) {                                                                    \
+            __m256 s = _mm256_set1_ps(inv[r]);                                                              \
+            float *orow = o + (long)r * ldo;                                                                \
+            for (int c = 0; c < NV - 1; c++) _mm256_storeu_ps(orow + 8 * c, _mm256_mul_ps(a[r][c], s));     \
+            _mm256_maskstore_ps(orow + 8 * (NV - 1), tail, _mm256_mul_ps(a[r][NV - 1], s));                 \
+        }                                                                                                   \
+    }
+MK_OUT_BLOCK(1)
+MK_OUT_BLOCK(2)
+MK_OUT_BLOCK(3)
+
+// Queries are taken 8 at a time, one per vector lane, so the scores of a query block are a column
+// of vectors s[j] (lane = query): the scores are an 8×8 register-blocked product over the head
+// width, and the softmax over keys is purely vertical (max, exp and sum lane by lane) with no
+// horizontal reductions. The weighted values are then 4 rows × hd columns in registers.
+MK_AVX2 static void attention_avx2(const float *qkv, int ldq, int tokens, int heads, int groups, int hd,
+                                   float scale, float *out, int ldo, float *scratch) {
+    const int tp = (tokens + 7) & ~7;
+    float *qt = scratch;                 // [hd][tp]: one head's queries, transposed, zero-padded
+    float *p = qt + (long)hd * tp;       // [tokens][8]: scores, then probabilities, of one query block
+    float *inv = p + (long)tokens * 8;   // [8]: 1 / Σ_j e^(s_j − max) per query of the block
+    const int nv = (hd + 7) / 8;
+    const __m256i tail = mk_tail_mask(hd - 8 * (nv - 1));
+    const __m256 sc = _mm256_set1_ps(scale);
+    const float *kbase = qkv + (long)heads * hd;
+    const float *vbase = kbase + (long)groups * hd;
+
+    for (int h = 0; h < heads; h++) {
+        const int g = h % groups;
+        const float *q = qkv + (long)h * hd, *k = kbase + (long)g * hd, *v = vbase + (long)g * hd;
+        for (int i = 0; i < tokens; i++)
+            for (int d = 0; d < hd; d++) qt[(long)d * tp + i] = q[(long)i * ldq + d];
+        for (int i = tokens; i < tp; i++)
+            for (int d = 0; d < hd; d++) qt[(long)d * tp + i] = 0;
+
+        for (int ib = 0; ib < tokens; ib += 8) {
+            __m256 m = _mm256_set1_ps(-3.4e38f);
+            int j = 0;
+            for (; j + 8 <= tokens; j += 8) {
+                const float *k0 = k + (long)j * ldq;
+                __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+                for (int d = 0; d < hd; d++) {
+                    __m256 qv = _mm256_loadu_ps(qt + (long)d * tp + ib);
+                    const float *kd = k0 + d;
+                    a0 = _mm256_fmadd_ps(qv, _mm256_broadcast_ss(kd), a0);
+                    a1 = _mm256_fmadd_ps(qv, _mm256_broadcast_ss(kd + ldq), a1);
+                    a2 = _mm256_fmadd_ps(qv, _mm256_broadcast_ss(kd + 2 * (long)ldq), a2);
+                    a3 = _mm256_fmadd_ps(qv, _mm256_broadcast_ss(kd + 3 * (long)ldq), a3);
+                    a4 = _mm256_fmadd_ps(qv, _mm256_broadcast_ss(kd + 4 * (long)ldq), a4);
+                    a5 = _mm256_fmadd_ps(qv, _mm256_broadcast_ss(kd + 5 * (long)ldq), a5);
+                    a6 = _mm256_fmadd_ps(qv, _mm256_broadcast_ss(kd + 6 * (long)ldq), a6);
+                    a7 = _mm256_fmadd_ps(qv, _mm256_broadcast_ss(kd + 7 * (long)ldq), a7);
+                }
+                a0 = _mm256_mul_ps(a0, sc); a1 = _mm256_mul_ps(a1, sc); a2 = _mm256_mul_ps(a2, sc);
+                a3 = _mm256_mul_ps(a3, sc); a4 = _mm256_mul_ps(a4, sc); a5 = _mm256_mul_ps(a5, sc);
+                a6 = _mm256_mul_ps(a6, sc); a7 = _mm256_mul_ps(a7, sc);
+                float *pj = p + 8 * (long)j;
+                _mm256_storeu_ps(pj, a0); _mm256_storeu_ps(pj + 8, a1); _mm256_storeu_ps(pj + 16, a2);
+                _mm256_storeu_ps(pj + 24, a3); _mm256_storeu_ps(pj + 32, a4); _mm256_storeu_ps(pj + 40, a5);
+                _mm256_storeu_ps(pj + 48, a6); _mm256_storeu_ps(pj + 56, a7);
+                m = _mm256_max_ps(m, _mm256_max_ps(_mm256_max_ps(_mm256_max_ps(a0, a1), _mm256_max_ps(a2, a3)),
+                                                   _mm256_max_ps(_mm256_max_ps(a4, a5), _mm256_max_ps(a6, a7))));
+            }
+            for (; j < tokens; j++) {
+                const float *kj = k + (long)j * ldq;
+                __m256 a = _mm256_setzero_ps();
+                for (int d = 0; d < hd; d++)
+                    a = _mm256_fmadd_ps(_mm256_loadu_ps(qt + (long)d * tp + ib), _mm256_broadcast_ss(kj + d), a);
+                a = _mm256_mul_ps(a, sc);
+                _mm256_storeu_ps(p + 8 * (long)j, a);
+                m = _mm256_max_ps(m, a);
+            }
+            __m256 s0 = _mm256_setzero_ps(), s1 = s0;
+            j = 0;
+            for (; j + 2 <= tokens; j += 2) {
+                __m256 e0 = mk_exp8(_mm256_sub_ps(_mm256_loadu_ps(p + 8 * (long)j), m));
+                __m256 e1 = mk_exp8(_mm256_sub_ps(_mm256_loadu_ps(p + 8 * (long)j + 8), m));
+                _mm256_storeu_ps(p + 8 * (long)j, e0);
+                _mm256_storeu_ps(p + 8 * (long)j + 8, e1);
+                s0 = _mm256_add_ps(s0, e0);
+                s1 = _mm256_add_ps(s1, e1);
+            }
+            for (; j < tokens; j++) {
+                __m256 e = mk_exp8(_mm256_sub_ps(_mm256_loadu_ps(p + 8 * (long)j), m));
+                _mm256_storeu_ps(p + 8 * (long)j, e);
+                s0 = _mm256_add_ps(s0, e);
+            }
+            _mm256_storeu_ps(inv, _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_add_ps(s0, s1)));
+
+            for (int r0 = 0; r0 < 8 && ib + r0 < tokens; r0 += 4) {
+                int rows = tokens - ib - r0;
+                rows = rows > 4 ? 4 : rows;
+                float *o = out + (long)(ib + r0) * ldo + (long)h * hd;
+                switch (nv) {
+                case 1: out_block_1(p + r0, tokens, v, ldq, tail, inv + r0, rows, o, ldo); break;
+                case 2: out_block_2(p + r0, tokens, v, ldq, tail, inv + r0, rows, o, ldo); break;
+                default: out_block_3(p + r0, tokens, v, ldq, tail, inv + r0, rows, o, ldo); break;
+                }
+            }
+        }
+    }
+}
+#endif
+
+// ---------------------------------------------------------------------------------------------
+// Dispatch.
+
+static int mk_choice = -1;  // -1 not yet known, 0 portable, 1 AVX2+FMA
+static int mk_forced_portable = 0;
+
+static int mk_vector(void) {
+    int c = __atomic_load_n(&mk_choice, __ATOMIC_RELAXED);
+    if (c < 0) {
+#if MK_X86
+        __builtin_cpu_init();
+        c = (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? 1 : 0;
+#else
+        c = 0;
+#endif
+        __atomic_store_n(&mk_choice, c, __ATOMIC_RELAXED);
+    }
+    return c && !__atomic_load_n(&mk_forced_portable, __ATOMIC_RELAXED);
+}
+
+int moemae_kernels_vectorised(void) { return mk_vector(); }
+
+void moemae_kernels_force_portable(int on) { __atomic_store_n(&mk_forced_portable, on ? 1 : 0, __ATOMIC_RELAXED); }
+
+long moemae_attention_scratch_floats(int tokens, int hd) {
+    long tp = (tokens + 7) & ~7;
+    return (long)hd * tp + 8 * tp + 16 + tp;
+}
+
+void moemae_attention_tile(const float *qkv, int ldq, int tokens, int heads, int groups, int hd,
+                           float scale, float *out, int ldo, float *scratch) {
+#if MK_X86
+    if (hd <= 24 && mk_vector()) {
+        attention_avx2(qkv, ldq, tokens, heads, groups, hd, scale, out, ldo, scratch);
+        return;
+    }
+#endif
+    attention_portable(qkv, ldq, tokens, heads, groups, hd, scale, out, ldo, scratch);
+}
+
+void moemae_softmax_rows(float *p, int rows, int cols, int ld) {
+#if MK_X86
+    if (mk_vector()) { softmax_avx2(p, rows, cols, ld); return; }
+#endif
+    softmax_portable(p, rows, cols, ld);
+}
+
+void moemae_add_scaled_silu(const float *h, float gate, float *dst, int n) {
+#if MK_X86
+    if (mk_vector()) { silu_avx2(h, gate, dst, n); return; }
+#endif
+    silu_portable(h, gate, dst, n);
+}
+
+void moemae_exp(const float *x, float *y, int n) {
+#if MK_X86
+    if (mk_vector()) { exp_avx2(x, y, n); return; }
+#endif
+    exp_portable(x, y, n);
+}

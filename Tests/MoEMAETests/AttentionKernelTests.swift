@@ -1,0 +1,98 @@
+import CKernels
+import Foundation
+import XCTest
+
+/// The fused grouped-query attention kernel (Sources/CKernels) against a Double-precision reference,
+/// on both its AVX2+FMA and portable paths, for the head widths of every preset (16, 18), odd widths
+/// and token counts that are not multiples of the 8-query block.
+final class AttentionKernelTests: XCTestCase {
+    override func tearDown() { moemae_kernels_force_portable(0) }
+
+    /// out[i, h·hd + d] = Σ_j softmax_j(scale · q_h[i]·k_g[j]) v_g[j, d], g = h mod groups, in Double.
+    private func reference(_ qkv: [Float], ldq: Int, tokens: Int, heads: Int, groups: Int, hd: Int) -> [Double] {
+        let scale = 1 / Double(hd).squareRoot()
+        var out = [Double](repeating: 0, count: tokens * heads * hd)
+        for h in 0..<heads {
+            let g = h % groups
+            let qc = h * hd, kc = heads * hd + g * hd, vc = heads * hd + groups * hd + g * hd
+            for i in 0..<tokens {
+                var s = (0..<tokens).map { j in
+                    (0..<hd).reduce(0.0) { $0 + Double(qkv[i * ldq + qc + $1]) * Double(qkv[j * ldq + kc + $1]) } * scale
+                }
+                let m = s.max()!
+                s = s.map { Foundation.exp($0 - m) }
+                let total = s.reduce(0, +)
+                for d in 0..<hd {
+                    out[i * heads * hd + h * hd + d] = (0..<tokens).reduce(0.0) { $0 + s[$1] * Double(qkv[$1 * ldq + vc + d]) } / total
+                }
+            }
+        }
+        return out
+    }
+
+    private func check(tokens: Int, heads: Int, groups: Int, hd: Int, portable: Bool, file: StaticString = #filePath, line: UInt = #line) {
+        moemae_kernels_force_portable(portable ? 1 : 0)
+        let ldq = heads * hd + 2 * groups * hd + 3  // a wider row than needed, like a strided view
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(tokens * 131 + hd)
+        let qkv = (0..<(tokens * ldq)).map { _ -> Float in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(Int64(bitPattern: state >> 11) % 2_000_001 - 1_000_000) / 250_000  // uniform in [-4, 4]
+        }
+        let ldo = heads * hd
+        var out = [Float](repeating: .nan, count: tokens * ldo)
+        var scratch = [Float](repeating: 0, count: Int(moemae_attention_scratch_floats(Int32(tokens), Int32(hd))))
+        moemae_attention_tile(qkv, Int32(ldq), Int32(tokens), Int32(heads), Int32(groups), Int32(hd),
+                              1 / Float(hd).squareRoot(), &out, Int32(ldo), &scratch)
+        let ref = reference(qkv, ldq: ldq, tokens: tokens, heads: heads, groups: groups, hd: hd)
+        let refMax = ref.map(abs).max()!
+        var worst = 0.0
+        for i in ref.indices { worst = max(worst, abs(Double(out[i]) - ref[i])) }
+        XCTAssertLessThan(worst, 2e-6 * refMax,
+                          "tokens \(tokens), heads \(heads)/\(groups), hd \(hd), \(portable ? "portable" : "vectorised")",
+                          file: file, line: line)
+    }
+
+    func testSPresetShapeOnBothPaths() {
+        for portable in [false, true] { check(tokens: 105, heads: 8, groups: 4, hd: 18, portable: portable) }
+    }
+
+    func testOtherWidthsAndTokenCounts() {
+        for portable in [false, true] {
+            check(tokens: 105, heads: 8, groups: 4, hd: 16, portable: portable)   // XS
+            check(tokens: 30, heads: 6, groups: 3, hd: 18, portable: portable)    // training encoder: 4 + 1 + 25 kept
+            check(tokens: 5, heads: 2, groups: 1, hd: 7, portable: portable)      // one partial block, one vector
+            check(tokens: 17, heads: 4, groups: 2, hd: 24, portable: portable)    // three full vectors
+            check(tokens: 9, heads: 2, groups: 2, hd: 30, portable: portable)     // wider than the vector path
+        }
+    }
+
+    func testReportsWhichPathRuns() {
+        moemae_kernels_force_portable(1)
+        XCTAssertEqual(moemae_kernels_vectorised(), 0)
+        moemae_kernels_force_portable(0)
+        #if arch(x86_64)
+        // Every x86-64 machine this project targets has AVX2+FMA; say so if this one does not.
+        if moemae_kernels_vectorised() == 0 { print("note: AVX2+FMA not available; the portable kernels run") }
+        #endif
+    }
+
+    func testExpAndSiLUMatchDouble() {
+        for portable in [false, true] {
+            moemae_kernels_force_portable(portable ? 1 : 0)
+            let x = (0..<1003).map { Float($0) * 0.16 - 80 }
+            var y = [Float](repeating: 0, count: x.count)
+            moemae_exp(x, &y, Int32(x.count))
+            for i in x.indices {
+                let ref = Foundation.exp(Double(x[i]))
+                XCTAssertLessThan(abs(Double(y[i]) - ref) / ref, 1e-6, "exp(\(x[i]))")
+            }
+            let h = (0..<37).map { Float($0) * 0.7 - 12 }
+            var dst = [Float](repeating: 1, count: h.count)
+            moemae_add_scaled_silu(h, 0.25, &dst, Int32(h.count))
+            for i in h.indices {
+                let xi = Double(h[i]), ref = 1 + 0.25 * xi / (1 + Foundation.exp(-xi))
+                XCTAssertEqual(Double(dst[i]), ref, accuracy: 1e-6)
+            }
+        }
+    }
+}
