@@ -28,6 +28,8 @@ let package = Package(
         .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
         .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // The SIGINT/SIGTERM handler, in C because it must be async-signal-safe (one .c file and its header).
+        .target(name: "CSignals"),
 
         // Hand-vectorised attention/softmax/SiLU kernels (AVX2+FMA chosen at run time, portable C otherwise).
         .target(name: "CKernels"),
@@ -57,7 +59,7 @@ let package = Package(
         ]),
         // Bounded Dispatch stages read → tile → batch → encode → classify → write; map outputs.
         .target(name: "Pipeline", dependencies: [
-            "SafeTensors", "GeoRaster", "Landsat", "Tiling", "MoEMAE", "Probe",
+            "CSignals", "SafeTensors", "GeoRaster", "Landsat", "Tiling", "MoEMAE", "Probe",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),

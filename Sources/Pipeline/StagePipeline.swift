@@ -13,6 +13,7 @@ public struct StageFailure: Error, CustomStringConvertible {
 /// A run that was cancelled (signal or caller) rather than failing.
 public struct PipelineInterrupted: Error, CustomStringConvertible {
     public let reason: CancellationReason
+    public init(reason: CancellationReason) { self.reason = reason }
     public var description: String { "\(reason); nothing was written under a final name" }
 }
 

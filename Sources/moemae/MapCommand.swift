@@ -114,6 +114,12 @@ struct MapCommand: ParsableCommand {
             FileHandle.standardError.write(Data("error: \(e)\n".utf8))
             if case .signal(let s) = e.reason { throw ExitCode(128 + s) }
             throw ExitCode(1)
+        } catch is PipelineCancelled {
+            // Cancelled outside the stages (before the first scene, while building rasters): same report.
+            let reason = token.reason ?? .requested
+            FileHandle.standardError.write(Data("error: \(PipelineInterrupted(reason: reason))\n".utf8))
+            if case .signal(let s) = reason { throw ExitCode(128 + s) }
+            throw ExitCode(1)
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 import Tiling
 
 /// `moemae tile SCENE... --out DIR`: Landsat scenes (or a BigEarthNet patch folder) → dataset folder.
@@ -58,8 +59,9 @@ struct TileCommand: ParsableCommand {
     func run() throws {
         let options = TilingOptions(tileSize: tileSize, edge: edge, minValid: minValid, hourPolicy: hour, metadata: !noMetadata)
         // Ctrl-C / SIGTERM: stop at the next tile row, remove the temporary folder, exit 130 / 143.
-        InterruptSignals.install()
-        defer { InterruptSignals.restore() }
+        let token = CancellationToken()
+        let signals = SignalCancellation(token: token)
+        defer { signals.stop() }
         do {
             try options.validate()
             if FileManager.default.fileExists(atPath: out) && !overwrite {
@@ -91,11 +93,11 @@ struct TileCommand: ParsableCommand {
                 if report {
                     FileHandle.standardError.write(Data("\(sources[scene].id) (\(scene + 1)/\(sources.count)): tile row \(row + 1)/\(rows), \(tiles) tiles written\n".utf8))
                 }
-            }, isCancelled: { InterruptSignals.received != nil })
+            }, isCancelled: { token.isCancelled })
             print("wrote \(written) tiles of \(manifest.scenes.count) scene(s) to \(out)")
         } catch let e as TilingError {
-            if let s = InterruptSignals.received {
-                FileHandle.standardError.write(Data("error: \(out): \(InterruptSignals.name(s)) received; stopped and removed the unfinished dataset\n".utf8))
+            if case .signal(let s) = token.reason {
+                FileHandle.standardError.write(Data("error: \(out): \(signalName(s)) received; stopped and removed the unfinished dataset\n".utf8))
                 throw ExitCode(128 + s)
             }
             FileHandle.standardError.write(Data("error: \(e.description)\n".utf8))
