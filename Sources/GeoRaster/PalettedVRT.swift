@@ -54,8 +54,11 @@ public enum PalettedVRT {
                 throw GeoRasterError(.write, path: vrtPath, failed, libraryMessages: log.messages)
             }
             if !log.errors.isEmpty {
+                // Measured before the partial file is removed (removing it frees space).
+                let folder = (vrtPath as NSString).deletingLastPathComponent
+                let hint = DiskSpace.failureHint(folder: folder.isEmpty ? "." : folder)
                 try? FileManager.default.removeItem(atPath: vrtPath)
-                throw GeoRasterError(.write, path: vrtPath, "cannot write the VRT", libraryMessages: log.messages)
+                throw GeoRasterError(.write, path: vrtPath, "cannot write the VRT", hint: hint, libraryMessages: log.messages)
             }
         }
     }

@@ -38,12 +38,16 @@ public struct RasterCreationOptions: Sendable, Equatable {
     /// Cloud Optimized GeoTIFF with DEFLATE and nearest-neighbour overviews (label and index maps).
     public static let cog = RasterCreationOptions(layout: .cloudOptimizedGeoTIFF, compression: .deflate, tiled: true, blockSize: 512)
 
-    /// GTiff creation options for the file written first.
-    var gtiffOptions: [(String, String)] {
+    /// GTiff creation options for the file written first, a `width`×`height` raster.
+    func gtiffOptions(width: Int, height: Int) -> [(String, String)] {
         var o: [(String, String)] = []
         if layout == .cloudOptimizedGeoTIFF {
-            // Intermediate file, copied into the COG at the end: fast to write, tiled like the result.
-            o += [("TILED", "YES"), ("BLOCKXSIZE", "\(blockSize)"), ("BLOCKYSIZE", "\(blockSize)"), ("COMPRESS", "NONE"), ("BIGTIFF", "IF_SAFER")]
+            // Intermediate file, copied into the COG at the end: fast to write (uncompressed), tiled. Its
+            // tiles are no larger than the raster (rounded up to a multiple of 16, as TIFF requires): GDAL
+            // writes every uncompressed tile in full, so a 512×512 tile of a 13×13 map would take 256 KiB
+            // per byte band on disk (108 MiB for 108 Float32 embedding bands) instead of 1 KiB.
+            let bx = min(blockSize, Self.multipleOf16(width)), by = min(blockSize, Self.multipleOf16(height))
+            o += [("TILED", "YES"), ("BLOCKXSIZE", "\(bx)"), ("BLOCKYSIZE", "\(by)"), ("COMPRESS", "NONE"), ("BIGTIFF", "IF_SAFER")]
             return o
         }
         o.append(("COMPRESS", compression.rawValue))
@@ -53,6 +57,8 @@ public struct RasterCreationOptions: Sendable, Equatable {
         for k in extra.keys.sorted() { o.append((k, extra[k]!)) }
         return o
     }
+
+    static func multipleOf16(_ n: Int) -> Int { max(16, (n + 15) / 16 * 16) }
 
     /// COG driver creation options for `GDALCreateCopy`.
     var cogOptions: [(String, String)] {

@@ -35,7 +35,7 @@ public final class RasterWriter {
         partialPath = path + ".partial"
         workingPath = options.layout == .cloudOptimizedGeoTIFF ? path + ".partial-tiled.tif" : partialPath
         let workingPath = self.workingPath
-        var creation = options.gtiffOptions
+        var creation = options.gtiffOptions(width: width, height: height)
         if dataType == .int8 { creation.append(("PIXELTYPE", "SIGNEDBYTE")) }
         let list = CStringList(options: creation)
         handle = try GDALCall.run { log in
@@ -190,40 +190,39 @@ public final class RasterWriter {
     }
 
     /// Flushes and closes the file; for COG output copies it with the COG driver; renames the result
-    /// (and any `.aux.xml` sidecar GDAL wrote) to the final name.
+    /// (and any `.aux.xml` sidecar GDAL wrote) to the final name. GDAL reports most write failures (a
+    /// full disk, a file-size limit) only when its cache is flushed, so every flush and close is checked;
+    /// on failure the partial files are removed and the error names the file, quotes GDAL and says
+    /// whether the disk is full (``DiskSpace``).
     public func finish() throws {
         let h = try open()
-        let ok: Bool = GDALCall.run { log in
+        let closeErrors: [String] = GDALCall.run { log in
             GDALFlushCache(h)
-            GDALClose(h)
-            return log.errors.isEmpty
+            GDALClose(h)   // returns void in GDAL 3.6: failures show only as error messages
+            return log.errors
         }
         handle = nil
-        guard ok else {
-            abort()
-            throw GeoRasterError(.write, path: path, "cannot flush the GeoTIFF", hint: "is the disk full?")
-        }
+        if !closeErrors.isEmpty { throw failure("cannot write the GeoTIFF", closeErrors) }
         if options.layout == .cloudOptimizedGeoTIFF {
             let cogOptions = CStringList(options: options.cogOptions)
             let (partial, working) = (partialPath, workingPath)
-            do {
-                try GDALCall.run { log in
-                    guard let src = GDALOpenEx(working, UInt32(GDAL_OF_RASTER) | UInt32(GDAL_OF_READONLY), nil, nil, nil) else {
-                        throw GeoRasterError(.write, path: path, "cannot reopen the intermediate GeoTIFF", libraryMessages: log.messages)
-                    }
-                    defer { GDALClose(src) }
-                    guard let driver = GDALGetDriverByName("COG") else {
-                        throw GeoRasterError(.write, path: path, "GDAL has no COG driver (GDAL ≥ 3.1 needed)")
-                    }
-                    guard let dst = GDALCreateCopy(driver, partial, src, 0, cogOptions.pointer, nil, nil) else {
-                        throw GeoRasterError(.write, path: path, "cannot write the Cloud Optimized GeoTIFF", libraryMessages: log.messages)
-                    }
-                    GDALClose(dst)
-                }
-            } catch {
+            guard let driver = GDALCall.run({ _ in GDALGetDriverByName("COG") }) else {
                 abort()
-                throw error
+                throw GeoRasterError(.write, path: path, "GDAL has no COG driver (GDAL ≥ 3.1 needed)")
             }
+            let copyErrors: [String] = GDALCall.run { log in
+                guard let src = GDALOpenEx(working, UInt32(GDAL_OF_RASTER) | UInt32(GDAL_OF_READONLY), nil, nil, nil) else {
+                    return ["cannot reopen the intermediate GeoTIFF"] + log.messages
+                }
+                defer { GDALClose(src) }
+                guard let dst = GDALCreateCopy(driver, partial, src, 0, cogOptions.pointer, nil, nil) else {
+                    return log.errors.isEmpty ? ["GDALCreateCopy with the COG driver failed"] + log.messages : log.errors
+                }
+                GDALFlushCache(dst)
+                GDALClose(dst)
+                return log.errors
+            }
+            if !copyErrors.isEmpty { throw failure("cannot write the Cloud Optimized GeoTIFF", copyErrors) }
             removeFiles(workingPath)
         }
         do {
@@ -236,6 +235,15 @@ public final class RasterWriter {
             throw error
         }
         finished = true
+    }
+
+    /// A write error naming the file, with GDAL's messages and what the disk says; removes the partial
+    /// files after measuring the free space (removing them frees it).
+    private func failure(_ what: String, _ messages: [String]) -> GeoRasterError {
+        let folder = (path as NSString).deletingLastPathComponent
+        let hint = DiskSpace.failureHint(folder: folder.isEmpty ? "." : folder)
+        abort()
+        return GeoRasterError(.write, path: path, what, hint: hint, libraryMessages: messages)
     }
 
     private func removeFiles(_ p: String) {

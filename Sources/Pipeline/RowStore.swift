@@ -6,7 +6,8 @@ import Foundation
 ///
 /// ``append(_:)`` uses `write(2)`; ``sync()`` (`fsync`) is called before each checkpoint so a saved
 /// `progress.json` never claims rows the disk does not hold. A full disk or a file-size limit
-/// (`ulimit -f`, SIGXFSZ ignored) surfaces as an ``OutputError`` naming the file.
+/// (`ulimit -f`, SIGXFSZ ignored) surfaces as an ``OutputError`` naming the file; the file is then cut
+/// back to its last whole record.
 public final class RowStore {
     public let path: String
     public let recordBytes: Int
@@ -48,7 +49,11 @@ public final class RowStore {
                 let n = write(fd, buf.baseAddress! + offset, buf.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw OutputError(path: path, Self.writeFailure(errno))
+                    let e = errno
+                    // Drop the part of the record that was written: the file keeps whole records only, and
+                    // on a full disk the freed bytes leave room for the checkpoint of the rows before it.
+                    if ftruncate(fd, off_t(count * recordBytes)) == 0 { lseek(fd, off_t(count * recordBytes), SEEK_SET) }
+                    throw OutputError(path: path, Self.writeFailure(e))
                 }
                 offset += n
             }
@@ -58,7 +63,7 @@ public final class RowStore {
 
     static func writeFailure(_ e: Int32) -> String {
         let hint = (e == ENOSPC || e == EFBIG || e == EDQUOT)
-            ? " — the disk (or the file-size limit) is full; free space or choose another --out, then run again with --resume"
+            ? " — the disk (or the file-size limit) is full; free space or choose another --out, then run again"
             : ""
         return "cannot write map results: \(String(cString: strerror(e)))\(hint)"
     }

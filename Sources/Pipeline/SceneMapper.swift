@@ -130,7 +130,12 @@ public enum SceneMapper {
             try? FileManager.default.removeItem(atPath: progressPath)
             try tx.commit()
         } catch {
-            tx.abort()
+            // A full disk while writing the JSON files: the mapped rows are still checkpointed, keep them.
+            if FileManager.default.fileExists(atPath: progressPath) && FileManager.default.fileExists(atPath: storePath) {
+                note("\(scene.product): partial results kept in \(tx.stagingDirectory); run again with --resume to continue")
+            } else {
+                tx.abort()
+            }
             throw error
         }
         return SceneMapResult(summary: summary, timings: timings, item: item, files: published.map { tx.finalPath(for: $0) })

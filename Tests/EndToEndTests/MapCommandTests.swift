@@ -243,13 +243,92 @@ final class MapCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(out)/.moemae-partial-\(product)"))
     }
 
-    /// Ctrl-C mid-run: exit 130, one message, no final-named output.
-    func testSIGINTStopsPromptlyWithoutFinalOutputs() throws {
+    /// Mounts a tmpfs of `kib` KiB at `path`; skips the test where mounting is not permitted (not root).
+    func mountTmpfs(_ path: String, kib: Int) throws {
+        guard geteuid() == 0 else { throw XCTSkip("mounting a size-limited tmpfs needs root (mount -t tmpfs)") }
+        let r = try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=\(kib)k", "tmpfs", path])
+        guard r.status == 0 else { throw XCTSkip("cannot mount a tmpfs at \(path) (EPERM in a container?): \(r.stderr)") }
+    }
+
+    func unmount(_ path: String) {
+        if (try? runProcess("/bin/umount", [path]))?.status != 0 { _ = try? runProcess("/bin/umount", ["-l", path]) }
+    }
+
+    /// A real file system that fills up (a size-limited tmpfs, so ENOSPC rather than `ulimit -f`'s EFBIG),
+    /// at each phase of a run: while the row store is being appended (mid-run), while the GeoTIFFs and
+    /// COGs are written (GDAL reports the failure at flush/close) and while the VRTs are written. Each
+    /// time: exit 1, a message naming the file and saying the disk is full, nothing under a final name,
+    /// the input untouched, and the checkpoint left behind is consistent: `--resume` from a copy of it on
+    /// a disk with room finishes from the checkpointed row and gives the labels of an uninterrupted run.
+    /// A 1 MiB disk holds the whole run (the COG writer's intermediate file has tiles no larger than the
+    /// map; with 512×512 tiles it needed over 100 MiB for this 13×13-tile scene).
+    func testARealFullDiskAtEachPhaseIsAClearErrorAndResumable() throws {
         guard let binary = moemaeBinary else { throw XCTSkip("moemae binary not built") }
-        let dir = makeTempDirectory("moemae-map-sigint")
+        let dir = makeTempDirectory("moemae-map-tmpfs")
         defer { try? FileManager.default.removeItem(atPath: dir) }
+        let disk = dir + "/disk"
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
         let product = "LC08_L2SP_008059_20191201_20200825_02_T1"
-        // A 9× larger version of the scene (VRTs at a third of the pixel size) so the run lasts.
+        let scene = try linkScene(product, into: dir)
+        let inputBefore = try sceneChecksums(sceneFolder(product))
+        // XXS weights (fast); every optional output, so the outputs are large next to the disk.
+        let weights = "\(sharedDirectory)/golden/weights-xxs-public.safetensors"
+        let probe = dir + "/probe.safetensors"
+        try Self.writeProbe(to: probe, dimension: 108, weightsSHA: try Self.sha256(weights))
+        func args(_ out: String) -> [String] {
+            ["map", scene, "--weights", weights, "--probe", probe, "--out", out, "--quiet", "--scores", "--embeddings", "--token-experts", "all"]
+        }
+        let out = disk + "/out"
+        let staging = "\(out)/.moemae-partial-\(product)"
+
+        // The whole run fits in 1 MiB: the reference labels.
+        try mountTmpfs(disk, kib: 1024)
+        let full = try BoundedRun(binary, args(out))
+        let fullErr = full.wait(atMost: 120)
+        XCTAssertEqual(full.process.terminationStatus, 0, fullErr)
+        let reference = try Self.values("\(out)/\(product)_labels.tif")
+        unmount(disk)
+        XCTAssertEqual(reference.count, 169)
+
+        // The row store (13 rows of 17 KiB) fills 128 KiB mid-run; 256 KiB fails in the first COG, 320 KiB
+        // in the experts VRT, 512 KiB in the token-experts GeoTIFF (figures of GDAL 3.6).
+        var failedFiles: [String] = []
+        for kib in [128, 256, 320, 512] {
+            try mountTmpfs(disk, kib: kib)
+            defer { unmount(disk) }
+            let run = try BoundedRun(binary, args(out))
+            let stderr = run.wait(atMost: 120)
+            XCTAssertEqual(run.process.terminationReason, .exit, "\(kib) KiB: \(stderr)")
+            XCTAssertEqual(run.process.terminationStatus, 1, "\(kib) KiB: \(stderr)")
+            let error = stderr.split(separator: "\n").last.map(String.init) ?? ""
+            XCTAssertTrue(error.hasPrefix("error: \(staging)/"), "\(kib) KiB: names the file: \(stderr)")
+            XCTAssertTrue(error.contains("No space left on device"), "\(kib) KiB: says the disk is full: \(stderr)")
+            failedFiles.append(String(error.dropFirst("error: \(staging)/".count).prefix(while: { $0 != ":" })))
+            XCTAssertEqual(finalNamedEntries(out), [], "\(kib) KiB: no final-named output")
+
+            // The checkpoint: progress.json's rows are in rows.bin, and --resume on a disk with room
+            // continues from them and gives the uninterrupted run's labels.
+            let progressData = try Data(contentsOf: URL(fileURLWithPath: staging + "/progress.json"))
+            let progress = try JSONSerialization.jsonObject(with: progressData) as! [String: Any]
+            let finished = try XCTUnwrap(progress["finished_rows"] as? Int)
+            XCTAssertGreaterThan(finished, 0, "\(kib) KiB: rows appended before the disk filled are checkpointed")
+            let roomy = "\(dir)/resume-\(kib)"
+            try FileManager.default.createDirectory(atPath: roomy, withIntermediateDirectories: true)
+            try tool("cp", ["-a", staging, roomy + "/"])
+            let resumed = try BoundedRun(binary, args(roomy) + ["--resume"])
+            let resumedErr = resumed.wait(atMost: 120)
+            XCTAssertEqual(resumed.process.terminationStatus, 0, resumedErr)
+            XCTAssertTrue(resumedErr.contains("resuming at tile row \(finished) of 13"), resumedErr)
+            XCTAssertEqual(try Self.values("\(roomy)/\(product)_labels.tif"), reference, "\(kib) KiB: resumed labels")
+        }
+        XCTAssertEqual(failedFiles.first, "rows.bin", "the smallest disk fills while the row store is appended")
+        XCTAssertTrue(failedFiles.dropFirst().allSatisfy { $0.hasSuffix(".tif") || $0.hasSuffix(".vrt") },
+                      "the larger disks fill while the rasters are written: \(failedFiles)")
+        XCTAssertEqual(try sceneChecksums(sceneFolder(product)), inputBefore, "the input scene is untouched")
+    }
+
+    /// A 9× larger version of a scene (VRTs at a third of the pixel size, 1,521 tiles) so a run lasts.
+    static func largeScene(_ product: String, into dir: String) throws -> String {
         let big = dir + "/" + product
         try FileManager.default.createDirectory(atPath: big, withIntermediateDirectories: true)
         for f in try FileManager.default.contentsOfDirectory(atPath: sceneFolder(product)) {
@@ -257,6 +336,16 @@ final class MapCommandTests: XCTestCase {
             if f.hasSuffix(".TIF") { try tool("gdal_translate", ["-q", "-of", "VRT", "-r", "nearest", "-outsize", "300%", "300%", src, "\(big)/\(f)"]) }
             else { try FileManager.default.createSymbolicLink(atPath: "\(big)/\(f)", withDestinationPath: src) }
         }
+        return big
+    }
+
+    /// Ctrl-C mid-run: exit 130, one message, no final-named output.
+    func testSIGINTStopsPromptlyWithoutFinalOutputs() throws {
+        guard let binary = moemaeBinary else { throw XCTSkip("moemae binary not built") }
+        let dir = makeTempDirectory("moemae-map-sigint")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let product = "LC08_L2SP_008059_20191201_20200825_02_T1"
+        let big = try Self.largeScene(product, into: dir)
         let probe = dir + "/probe.safetensors"
         try Self.writeProbe(to: probe, dimension: 144, weightsSHA: try Self.sha256(Self.weights))
         let out = dir + "/maps"
@@ -280,6 +369,67 @@ final class MapCommandTests: XCTestCase {
         XCTAssertTrue(stderr.contains("error: interrupted by SIGINT; nothing was written under a final name"), stderr)
         let left = (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
         XCTAssertTrue(left.allSatisfy { $0.hasPrefix(".moemae-partial-") }, "\(left)")
+    }
+
+    /// SIGTERM and SIGINT several times in a row (a supervisor and a terminal signalling at once): one
+    /// request, so the run still stops cleanly — exit 128 + the first signal received, one message,
+    /// nothing under a final name — and within a bounded time (the signals are not lost, the run does
+    /// not hang).
+    func testABurstOfSIGTERMAndSIGINTStopsCleanlyOnce() throws {
+        guard let binary = moemaeBinary else { throw XCTSkip("moemae binary not built") }
+        let dir = makeTempDirectory("moemae-map-burst")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let product = "LC08_L2SP_008059_20191201_20200825_02_T1"
+        let big = try Self.largeScene(product, into: dir)
+        let probe = dir + "/probe.safetensors"
+        try Self.writeProbe(to: probe, dimension: 144, weightsSHA: try Self.sha256(Self.weights))
+        let out = dir + "/maps"
+        let run = try BoundedRun(binary, ["map", big, "--weights", Self.weights, "--probe", probe, "--out", out, "--quiet",
+                                          "--batch-size", "8", "--workers", "1"])
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: "\(out)/.moemae-partial-\(product)") && Date() < deadline { usleep(20_000) }
+        XCTAssertTrue(run.process.isRunning, "the run ended before it could be interrupted")
+        for sig in [SIGTERM, SIGINT, SIGTERM, SIGINT, SIGTERM] { run.send(sig) }
+        let stderr = run.wait(atMost: 60)
+        XCTAssertEqual(run.process.terminationReason, .exit, "repeats within a second are the same request, not a force quit: \(stderr)")
+        // Linux delivers pending standard signals lowest number first, so SIGINT (2) may be seen before SIGTERM (15).
+        let status = run.process.terminationStatus
+        XCTAssertTrue(status == 130 || status == 143, "exit \(status): \(stderr)")
+        let name = status == 130 ? "SIGINT" : "SIGTERM"
+        XCTAssertTrue(stderr.contains("error: interrupted by \(name); nothing was written under a final name"), stderr)
+        XCTAssertEqual(stderr.components(separatedBy: "error: ").count - 1, 1, "one message: \(stderr)")
+        XCTAssertEqual(finalNamedEntries(out), [])
+    }
+
+    /// Signals in the first second of a run (the process starting, loading weights, checking inputs):
+    /// the run ends promptly with nothing under a final name — exit 143 and the message once the handler
+    /// is installed, or the default action (killed by SIGTERM) before that.
+    func testSIGTERMInTheFirstSecondEndsTheRunPromptly() throws {
+        guard let binary = moemaeBinary else { throw XCTSkip("moemae binary not built") }
+        let dir = makeTempDirectory("moemae-map-early")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let product = "LC08_L2SP_008059_20191201_20200825_02_T1"
+        let big = try Self.largeScene(product, into: dir)   // lasts well beyond the first second
+        let probe = dir + "/probe.safetensors"
+        try Self.writeProbe(to: probe, dimension: 144, weightsSHA: try Self.sha256(Self.weights))
+        var handled = 0
+        for (i, delay) in [0.05, 0.3, 0.8].enumerated() {
+            let out = "\(dir)/maps-\(i)"
+            let run = try BoundedRun(binary, ["map", big, "--weights", Self.weights, "--probe", probe, "--out", out,
+                                              "--quiet", "--batch-size", "8", "--workers", "1"])
+            usleep(useconds_t(delay * 1e6))
+            for _ in 0..<3 { run.send(SIGTERM) }
+            let stderr = run.wait(atMost: 60)
+            if run.process.terminationReason == .exit {
+                XCTAssertEqual(run.process.terminationStatus, 143, "after \(delay) s: \(stderr)")
+                XCTAssertTrue(stderr.contains("error: interrupted by SIGTERM; nothing was written under a final name"), stderr)
+                handled += 1
+            } else {
+                XCTAssertEqual(run.process.terminationStatus, SIGTERM, "after \(delay) s: \(stderr)")
+            }
+            XCTAssertEqual(finalNamedEntries(out), [], "after \(delay) s")
+        }
+        XCTAssertGreaterThan(handled, 0, "the handler is installed within the first second")
     }
 
     // MARK: moemae run
