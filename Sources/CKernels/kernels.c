@@ -6,6 +6,7 @@
 #include "moemae_kernels.h"
 
 #include <stdint.h>
+#include <math.h>
 #include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -64,6 +65,46 @@ static void softmax_portable(float *p, int rows, int cols, int ld) {
 
 static void silu_portable(const float *h, float gate, float *dst, int n) {
     for (int i = 0; i < n; i++) { float x = h[i]; dst[i] += gate * (x / (1.0f + mk_exp1(-x))); }
+}
+
+static void swiglu_portable(const float *a, const float *v, float *u, int n) {
+    for (int i = 0; i < n; i++) { float x = a[i]; u[i] = x / (1.0f + mk_exp1(-x)) * v[i]; }
+}
+
+static void swiglu_backward_portable(const float *a, const float *v, float *du, float *dv, int n) {
+    for (int i = 0; i < n; i++) {
+        float x = a[i], g = du[i];
+        float s = 1.0f / (1.0f + mk_exp1(-x));
+        dv[i] += g * x * s;
+        du[i] = g * v[i] * s * (1.0f + x * (1.0f - s));
+    }
+}
+
+static void layernorm_backward_portable(const float *x, int ldx, const float *dy, int lddy, int rows, int d,
+                                        const float *gamma, float eps, float *dx, int lddx, float *dgamma, float *dbeta) {
+    const float invd = 1.0f / (float)d;
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (long)r * ldx, *gr = dy + (long)r * lddy;
+        float *dxr = dx + (long)r * lddx;
+        float s = 0;
+        for (int i = 0; i < d; i++) s += xr[i];
+        const float mean = s * invd;
+        float q = 0;
+        for (int i = 0; i < d; i++) { float c = xr[i] - mean; q += c * c; }
+        const float rstd = 1.0f / sqrtf(q * invd + eps);
+        float sg = 0, sgx = 0;
+        for (int i = 0; i < d; i++) {
+            float xh = (xr[i] - mean) * rstd, g = gr[i] * gamma[i];
+            sg += g; sgx += g * xh;
+            dgamma[i] += gr[i] * xh;
+            dbeta[i] += gr[i];
+        }
+        const float mg = sg * invd, mgx = sgx * invd;
+        for (int i = 0; i < d; i++) {
+            float xh = (xr[i] - mean) * rstd;
+            dxr[i] += rstd * (gr[i] * gamma[i] - mg - xh * mgx);
+        }
+    }
 }
 
 static void attention_portable(const float *qkv, int ldq, int tokens, int heads, int groups, int hd,
@@ -179,6 +220,97 @@ MK_AVX2 static void silu_avx2(const float *h, float gate, float *dst, int n) {
         _mm256_storeu_ps(dst + i, _mm256_fmadd_ps(gv, s, _mm256_loadu_ps(dst + i)));
     }
     for (; i < n; i++) { float x = h[i]; dst[i] += gate * (x / (1.0f + mk_exp1(-x))); }
+}
+
+MK_AVX2 static inline float mk_hsum8(__m256 v) {
+    float l[8];
+    _mm256_storeu_ps(l, v);
+    return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+}
+
+MK_AVX2 static void swiglu_avx2(const float *a, const float *v, float *u, int n) {
+    const __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 x = _mm256_loadu_ps(a + i);
+        __m256 s = _mm256_div_ps(x, _mm256_add_ps(one, mk_exp8(_mm256_xor_ps(x, sign))));
+        _mm256_storeu_ps(u + i, _mm256_mul_ps(s, _mm256_loadu_ps(v + i)));
+    }
+    for (; i < n; i++) { float x = a[i]; u[i] = x / (1.0f + mk_exp1(-x)) * v[i]; }
+}
+
+MK_AVX2 static void swiglu_backward_avx2(const float *a, const float *v, float *du, float *dv, int n) {
+    const __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 x = _mm256_loadu_ps(a + i), g = _mm256_loadu_ps(du + i);
+        __m256 s = _mm256_div_ps(one, _mm256_add_ps(one, mk_exp8(_mm256_xor_ps(x, sign))));
+        _mm256_storeu_ps(dv + i, _mm256_add_ps(_mm256_loadu_ps(dv + i), _mm256_mul_ps(_mm256_mul_ps(g, x), s)));
+        __m256 dsilu = _mm256_add_ps(one, _mm256_mul_ps(x, _mm256_sub_ps(one, s)));
+        _mm256_storeu_ps(du + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(g, _mm256_loadu_ps(v + i)), s), dsilu));
+    }
+    for (; i < n; i++) {
+        float x = a[i], g = du[i];
+        float s = 1.0f / (1.0f + mk_exp1(-x));
+        dv[i] += g * x * s;
+        du[i] = g * v[i] * s * (1.0f + x * (1.0f - s));
+    }
+}
+
+MK_AVX2 static void layernorm_backward_avx2(const float *x, int ldx, const float *dy, int lddy, int rows, int d,
+                                            const float *gamma, float eps, float *dx, int lddx, float *dgamma,
+                                            float *dbeta) {
+    const float invd = 1.0f / (float)d;
+    const int vec = d & ~7;
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (long)r * ldx, *gr = dy + (long)r * lddy;
+        float *dxr = dx + (long)r * lddx;
+        __m256 acc = _mm256_setzero_ps();
+        int i;
+        for (i = 0; i < vec; i += 8) acc = _mm256_add_ps(acc, _mm256_loadu_ps(xr + i));
+        float s = mk_hsum8(acc);
+        for (; i < d; i++) s += xr[i];
+        const float mean = s * invd;
+        const __m256 mv = _mm256_set1_ps(mean);
+        acc = _mm256_setzero_ps();
+        for (i = 0; i < vec; i += 8) {
+            __m256 c = _mm256_sub_ps(_mm256_loadu_ps(xr + i), mv);
+            acc = _mm256_fmadd_ps(c, c, acc);
+        }
+        float q = mk_hsum8(acc);
+        for (; i < d; i++) { float c = xr[i] - mean; q += c * c; }
+        const float rstd = 1.0f / sqrtf(q * invd + eps);
+        const __m256 rv = _mm256_set1_ps(rstd);
+        __m256 sgv = _mm256_setzero_ps(), sgxv = _mm256_setzero_ps();
+        for (i = 0; i < vec; i += 8) {
+            __m256 xh = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + i), mv), rv);
+            __m256 dyv = _mm256_loadu_ps(gr + i);
+            __m256 g = _mm256_mul_ps(dyv, _mm256_loadu_ps(gamma + i));
+            sgv = _mm256_add_ps(sgv, g);
+            sgxv = _mm256_fmadd_ps(g, xh, sgxv);
+            _mm256_storeu_ps(dgamma + i, _mm256_fmadd_ps(dyv, xh, _mm256_loadu_ps(dgamma + i)));
+            _mm256_storeu_ps(dbeta + i, _mm256_add_ps(_mm256_loadu_ps(dbeta + i), dyv));
+        }
+        float sg = mk_hsum8(sgv), sgx = mk_hsum8(sgxv);
+        for (; i < d; i++) {
+            float xh = (xr[i] - mean) * rstd, g = gr[i] * gamma[i];
+            sg += g; sgx += g * xh;
+            dgamma[i] += gr[i] * xh;
+            dbeta[i] += gr[i];
+        }
+        const float mg = sg * invd, mgx = sgx * invd;
+        const __m256 mgv = _mm256_set1_ps(mg), mgxv = _mm256_set1_ps(mgx);
+        for (i = 0; i < vec; i += 8) {
+            __m256 xh = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + i), mv), rv);
+            __m256 g = _mm256_mul_ps(_mm256_loadu_ps(gr + i), _mm256_loadu_ps(gamma + i));
+            __m256 t = _mm256_sub_ps(_mm256_sub_ps(g, mgv), _mm256_mul_ps(xh, mgxv));
+            _mm256_storeu_ps(dxr + i, _mm256_fmadd_ps(rv, t, _mm256_loadu_ps(dxr + i)));
+        }
+        for (; i < d; i++) {
+            float xh = (xr[i] - mean) * rstd;
+            dxr[i] += rstd * (gr[i] * gamma[i] - mg - xh * mgx);
+        }
+    }
 }
 
 // Weighted values for 4 query rows of one 8-query block: out[r, :] = inv[r] · Σ_j p[j][r0 + r] · v[j, :],
@@ -363,4 +495,26 @@ void moemae_exp(const float *x, float *y, int n) {
     if (mk_vector()) { exp_avx2(x, y, n); return; }
 #endif
     exp_portable(x, y, n);
+}
+
+void moemae_swiglu(const float *a, const float *v, float *u, int n) {
+#if MK_X86
+    if (mk_vector()) { swiglu_avx2(a, v, u, n); return; }
+#endif
+    swiglu_portable(a, v, u, n);
+}
+
+void moemae_swiglu_backward(const float *a, const float *v, float *du, float *dv, int n) {
+#if MK_X86
+    if (mk_vector()) { swiglu_backward_avx2(a, v, du, dv, n); return; }
+#endif
+    swiglu_backward_portable(a, v, du, dv, n);
+}
+
+void moemae_layernorm_backward(const float *x, int ldx, const float *dy, int lddy, int rows, int d,
+                               const float *gamma, float eps, float *dx, int lddx, float *dgamma, float *dbeta) {
+#if MK_X86
+    if (mk_vector()) { layernorm_backward_avx2(x, ldx, dy, lddy, rows, d, gamma, eps, dx, lddx, dgamma, dbeta); return; }
+#endif
+    layernorm_backward_portable(x, ldx, dy, lddy, rows, d, gamma, eps, dx, lddx, dgamma, dbeta);
 }

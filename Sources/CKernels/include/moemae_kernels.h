@@ -34,6 +34,19 @@ void moemae_add_scaled_silu(const float *h, float gate, float *dst, int n);
 /// e^x for n values (Cephes expf: relative error ≈ 1 ulp on [-87, 88]; inputs clamped to [-87.3, 88.3]).
 void moemae_exp(const float *x, float *y, int n);
 
+/// SwiGLU forward of one routed token: u[i] = SiLU(a[i]) · v[i].
+void moemae_swiglu(const float *a, const float *v, float *u, int n);
+
+/// SwiGLU backward of one routed token: given du, writes da = du·v·SiLU'(a) in place of du and adds
+/// du·SiLU(a) to dv; SiLU'(a) = σ(a)·(1 + a·(1 − σ(a))).
+void moemae_swiglu_backward(const float *a, const float *v, float *du, float *dv, int n);
+
+/// LayerNorm backward (torch.nn.LayerNorm, biased variance) for `rows` rows of width `d`: with
+/// x̂ = (x − μ)·r, r = 1/√(var + eps), g = dy ⊙ γ: dx += r·(g − mean(g) − x̂·mean(g ⊙ x̂)),
+/// dγ += Σ dy ⊙ x̂, dβ += Σ dy; μ and r are recomputed from x.
+void moemae_layernorm_backward(const float *x, int ldx, const float *dy, int lddy, int rows, int d,
+                               const float *gamma, float eps, float *dx, int lddx, float *dgamma, float *dbeta);
+
 /// 1 when the AVX2+FMA kernels are in use, 0 for the portable ones.
 int moemae_kernels_vectorised(void);
 

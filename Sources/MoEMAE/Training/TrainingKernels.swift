@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Element-wise kernels of the backward pass (`SIMD8<Float>` like ``VectorKernels``); matrix
@@ -89,39 +90,19 @@ enum TrainingKernels {
         while i < n { y[i] = alpha * x[i]; i += 1 }
     }
 
-    /// SwiGLU forward of one routed token: `u[i] = SiLU(a[i]) · v[i]`, SiLU(a) = a/(1+e^−a).
+    /// SwiGLU forward of one routed token: `u[i] = SiLU(a[i]) · v[i]`, SiLU(a) = a/(1+e^−a)
+    /// (`moemae_swiglu`, Sources/CKernels: AVX2+FMA when the CPU has it).
     @inline(__always)
     static func swiglu(_ a: UnsafePointer<Float>, _ v: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>, _ n: Int) {
-        let vec = n & ~7
-        var i = 0
-        while i < vec {
-            let x = load(a + i)
-            store(x / (1 + VectorKernels.exp(-x)) * load(v + i), u + i); i += 8
-        }
-        while i < n { let x = a[i]; u[i] = x / (1 + VectorKernels.exp(-x)) * v[i]; i += 1 }
+        moemae_swiglu(a, v, u, Int32(n))
     }
 
     /// SwiGLU backward of one routed token: given `du`, writes `da = du·v·SiLU'(a)` (in place of `du`)
-    /// and adds `du·SiLU(a)` to `dv`. SiLU'(a) = σ(a)·(1 + a·(1 − σ(a))).
+    /// and adds `du·SiLU(a)` to `dv`. SiLU'(a) = σ(a)·(1 + a·(1 − σ(a))) (`moemae_swiglu_backward`).
     @inline(__always)
     static func swigluBackward(_ a: UnsafePointer<Float>, _ v: UnsafePointer<Float>, du: UnsafeMutablePointer<Float>,
                                dv: UnsafeMutablePointer<Float>, _ n: Int) {
-        let vec = n & ~7
-        var i = 0
-        while i < vec {
-            let x = load(a + i), g = load(du + i)
-            let s = 1 / (1 + VectorKernels.exp(-x))
-            store(load(dv + i) + g * x * s, dv + i)
-            store(g * load(v + i) * s * (1 + x * (1 - s)), du + i)
-            i += 8
-        }
-        while i < n {
-            let x = a[i], g = du[i]
-            let s = 1 / (1 + VectorKernels.exp(-x))
-            dv[i] += g * x * s
-            du[i] = g * v[i] * s * (1 + x * (1 - s))
-            i += 1
-        }
+        moemae_swiglu_backward(a, v, du, dv, Int32(n))
     }
 
     /// Softmax backward of one row in place: `dp ← p ⊙ (dp − Σ dp⊙p)`.
@@ -138,33 +119,12 @@ enum TrainingKernels {
     /// LayerNorm backward (`torch.nn.LayerNorm`, biased variance) for `rows` rows of width `d`:
     /// with x̂ = (x − μ)·r, r = 1/√(var + eps), g = dy ⊙ γ:
     /// `dx += r · (g − mean(g) − x̂ · mean(g ⊙ x̂))`, `dγ += Σ dy ⊙ x̂`, `dβ += Σ dy`.
-    /// μ and r are recomputed from `x`.
+    /// μ and r are recomputed from `x` (`moemae_layernorm_backward`, Sources/CKernels).
     static func layerNormBackward(x: UnsafePointer<Float>, ldx: Int, dy: UnsafePointer<Float>, lddy: Int, rows: Int, d: Int,
                                   gamma: UnsafePointer<Float>, eps: Float,
                                   dx: UnsafeMutablePointer<Float>, lddx: Int,
                                   dGamma: UnsafeMutablePointer<Float>, dBeta: UnsafeMutablePointer<Float>) {
-        let invD = 1 / Float(d)
-        for r in 0..<rows {
-            let xr = x + r * ldx, gr = dy + r * lddy, dxr = dx + r * lddx
-            var s: Float = 0
-            for i in 0..<d { s += xr[i] }
-            let mean = s * invD
-            var q: Float = 0
-            for i in 0..<d { let c = xr[i] - mean; q += c * c }
-            let rstd = 1 / (q * invD + eps).squareRoot()
-            var sumG: Float = 0, sumGX: Float = 0
-            for i in 0..<d {
-                let xh = (xr[i] - mean) * rstd
-                let g = gr[i] * gamma[i]
-                sumG += g; sumGX += g * xh
-                dGamma[i] += gr[i] * xh
-                dBeta[i] += gr[i]
-            }
-            let mg = sumG * invD, mgx = sumGX * invD
-            for i in 0..<d {
-                let xh = (xr[i] - mean) * rstd
-                dxr[i] += rstd * (gr[i] * gamma[i] - mg - xh * mgx)
-            }
-        }
+        moemae_layernorm_backward(x, Int32(ldx), dy, Int32(lddy), Int32(rows), Int32(d), gamma, eps,
+                                  dx, Int32(lddx), dGamma, dBeta)
     }
 }

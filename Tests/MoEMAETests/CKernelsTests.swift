@@ -2,10 +2,11 @@ import CKernels
 import Foundation
 import XCTest
 
-/// The fused grouped-query attention kernel (Sources/CKernels) against a Double-precision reference,
+/// The hand-vectorised kernels (Sources/CKernels) against Double-precision references; first the fused
+/// grouped-query attention kernel
 /// on both its AVX2+FMA and portable paths, for the head widths of every preset (16, 18), odd widths
 /// and token counts that are not multiples of the 8-query block.
-final class AttentionKernelTests: XCTestCase {
+final class CKernelsTests: XCTestCase {
     override func tearDown() { moemae_kernels_force_portable(0) }
 
     /// out[i, h·hd + d] = Σ_j softmax_j(scale · q_h[i]·k_g[j]) v_g[j, d], g = h mod groups, in Double.
@@ -92,6 +93,50 @@ final class AttentionKernelTests: XCTestCase {
             for i in h.indices {
                 let xi = Double(h[i]), ref = 1 + 0.25 * xi / (1 + Foundation.exp(-xi))
                 XCTAssertEqual(Double(dst[i]), ref, accuracy: 1e-6)
+            }
+        }
+    }
+
+    /// The training kernels' two paths agree with each other and with the textbook formulas.
+    func testTrainingKernelsMatchReferenceOnBothPaths() {
+        let d = 45, rows = 3
+        let x = (0..<(rows * d)).map { Float(sin(Double($0) * 0.37) * 3 + 0.5) }
+        let dy = (0..<(rows * d)).map { Float(cos(Double($0) * 0.21) * 2) }
+        let gamma = (0..<d).map { Float($0) * 0.02 + 0.7 }
+        for portable in [false, true] {
+            moemae_kernels_force_portable(portable ? 1 : 0)
+            // SwiGLU forward/backward.
+            let a = (0..<d).map { Float($0) * 0.5 - 11 }, v = (0..<d).map { Float($0) * -0.1 + 2 }
+            var u = [Float](repeating: 0, count: d)
+            moemae_swiglu(a, v, &u, Int32(d))
+            var du = (0..<d).map { Float($0 % 7) - 3 }, dv = [Float](repeating: 0.5, count: d)
+            let du0 = du
+            moemae_swiglu_backward(a, v, &du, &dv, Int32(d))
+            for i in 0..<d {
+                let ai = Double(a[i]), s = 1 / (1 + Foundation.exp(-ai))
+                XCTAssertEqual(Double(u[i]), ai * s * Double(v[i]), accuracy: 1e-5)
+                XCTAssertEqual(Double(dv[i]), 0.5 + Double(du0[i]) * ai * s, accuracy: 1e-5)
+                XCTAssertEqual(Double(du[i]), Double(du0[i]) * Double(v[i]) * s * (1 + ai * (1 - s)), accuracy: 1e-5)
+            }
+            // LayerNorm backward.
+            var dx = [Float](repeating: 1, count: rows * d), dg = [Float](repeating: 0, count: d), db = [Float](repeating: 0, count: d)
+            moemae_layernorm_backward(x, Int32(d), dy, Int32(d), Int32(rows), Int32(d), gamma, 1e-5, &dx, Int32(d), &dg, &db)
+            var refG = [Double](repeating: 0, count: d), refB = [Double](repeating: 0, count: d)
+            for r in 0..<rows {
+                let xr = (0..<d).map { Double(x[r * d + $0]) }, gr = (0..<d).map { Double(dy[r * d + $0]) }
+                let mean = xr.reduce(0, +) / Double(d)
+                let rstd = 1 / (xr.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(d) + 1e-5).squareRoot()
+                let xh = xr.map { ($0 - mean) * rstd }
+                let g = (0..<d).map { gr[$0] * Double(gamma[$0]) }
+                let mg = g.reduce(0, +) / Double(d), mgx = (0..<d).map { g[$0] * xh[$0] }.reduce(0, +) / Double(d)
+                for i in 0..<d {
+                    XCTAssertEqual(Double(dx[r * d + i]), 1 + rstd * (g[i] - mg - xh[i] * mgx), accuracy: 1e-4)
+                    refG[i] += gr[i] * xh[i]; refB[i] += gr[i]
+                }
+            }
+            for i in 0..<d {
+                XCTAssertEqual(Double(dg[i]), refG[i], accuracy: 1e-4)
+                XCTAssertEqual(Double(db[i]), refB[i], accuracy: 1e-4)
             }
         }
     }
