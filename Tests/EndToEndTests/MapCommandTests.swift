@@ -157,11 +157,22 @@ final class MapCommandTests: XCTestCase {
     // MARK: Refusals: a clear message, exit 1, no output with a final name, input untouched.
 
     func assertRefused(_ args: [String], out: String, contains text: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        // The inputs: every argument naming an existing file or folder (scene folders, weights, probe).
+        let inputs = args.filter { $0 != out && FileManager.default.fileExists(atPath: $0) }
+        func checksums() throws -> [[String: String]] {
+            try inputs.map { path in
+                var isFolder: ObjCBool = false
+                FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
+                return isFolder.boolValue ? try sceneChecksums(path) : [path: try Self.sha256(path)]
+            }
+        }
+        let before = try checksums()
         let r = try moemae(args)
         XCTAssertEqual(r.status, 1, r.stderr, file: file, line: line)
         XCTAssertTrue(r.stderr.hasPrefix("error: ") && r.stderr.contains(text), r.stderr, file: file, line: line)
         let left = (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
         XCTAssertTrue(left.allSatisfy { $0.hasPrefix(".moemae-partial-") }, "no final-named output: \(left)", file: file, line: line)
+        XCTAssertEqual(try checksums(), before, "the inputs are untouched", file: file, line: line)
     }
 
     func testRefusesProbeOfOtherWeightsMissingBandsNonSRAndUnwritableOutput() throws {
@@ -183,6 +194,27 @@ final class MapCommandTests: XCTestCase {
                           out: "/proc/moemae-map-out", contains: "cannot create the output folder")
         try assertRefused(["map", scene, "--weights", Self.weights, "--probe", probe, "--out", dir + "/o4", "--token-experts", "15"],
                           out: dir + "/o4", contains: "layer 15 does not exist")
+    }
+
+    /// An output folder on a read-only file system (a real EROFS: as root, permission bits do not stop a
+    /// write), whether the folder has to be created or already exists. Skipped where mounting needs root.
+    func testRefusesAnOutputFolderOnAReadOnlyFileSystem() throws {
+        let dir = makeTempDirectory("moemae-map-readonly")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let probe = dir + "/probe.safetensors"
+        try Self.writeProbe(to: probe, dimension: 144, weightsSHA: try Self.sha256(Self.weights))
+        let scene = sceneFolder("LC08_L2SP_008059_20191201_20200825_02_T1")
+        let disk = dir + "/disk"
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
+        try mountTmpfs(disk, kib: 1024)
+        defer { unmount(disk) }
+        try FileManager.default.createDirectory(atPath: disk + "/existing", withIntermediateDirectories: true)
+        let remount = try runProcess("/bin/mount", ["-o", "remount,ro", disk])
+        guard remount.status == 0 else { throw XCTSkip("cannot remount \(disk) read-only: \(remount.stderr)") }
+        try assertRefused(["map", scene, "--weights", Self.weights, "--probe", probe, "--out", disk + "/new"], out: disk + "/new",
+                          contains: "\(disk)/new: cannot create the output folder: Read-only file system")
+        try assertRefused(["map", scene, "--weights", Self.weights, "--probe", probe, "--out", disk + "/existing"], out: disk + "/existing",
+                          contains: "\(disk)/existing: the output folder is not writable (Read-only file system)")
     }
 
     func testRefusesWeightsForAnotherBandCount() throws {
