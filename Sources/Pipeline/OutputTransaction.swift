@@ -113,10 +113,13 @@ public final class OutputTransaction {
 }
 
 /// Writes `data` to `path` atomically: a temporary file in the same folder, `fsync`, then `rename`.
+/// The temporary file is hidden (`.<name>.partial-<pid>`), so a process killed while writing leaves
+/// nothing that looks like an output.
 public func writeAtomically(_ data: Data, to path: String) throws {
-    let tmp = path + ".tmp-\(getpid())"
+    let folder = (path as NSString).deletingLastPathComponent
+    let tmp = (folder as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).partial-\(getpid())")
     let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard fd >= 0 else { throw OutputError(path: tmp, "cannot create: \(String(cString: strerror(errno)))") }
+    guard fd >= 0 else { throw OutputError(path: path, "cannot create its temporary file \(tmp): \(String(cString: strerror(errno)))") }
     var ok = true
     var err: Int32 = 0
     data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
@@ -131,7 +134,7 @@ public func writeAtomically(_ data: Data, to path: String) throws {
     close(fd)
     guard ok else {
         unlink(tmp)
-        throw OutputError(path: path, "cannot write: \(String(cString: strerror(err)))\(err == ENOSPC || err == EFBIG ? " (the disk or the file size limit is full)" : "")")
+        throw OutputError(path: path, "cannot write: \(String(cString: strerror(err)))\(err == ENOSPC || err == EFBIG || err == EDQUOT ? " (the disk or the file-size limit is full; free space or choose another --out, then run again)" : "")")
     }
     if rename(tmp, path) != 0 {
         let e = errno

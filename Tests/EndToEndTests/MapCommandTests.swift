@@ -277,14 +277,10 @@ final class MapCommandTests: XCTestCase {
 
     /// Mounts a tmpfs of `kib` KiB at `path`; skips the test where mounting is not permitted (not root).
     func mountTmpfs(_ path: String, kib: Int) throws {
-        guard geteuid() == 0 else { throw XCTSkip("mounting a size-limited tmpfs needs root (mount -t tmpfs)") }
-        let r = try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=\(kib)k", "tmpfs", path])
-        guard r.status == 0 else { throw XCTSkip("cannot mount a tmpfs at \(path) (EPERM in a container?): \(r.stderr)") }
+        if let why = TestSupport.mountTmpfs(at: path, kib: kib) { throw XCTSkip(why) }
     }
 
-    func unmount(_ path: String) {
-        if (try? runProcess("/bin/umount", [path]))?.status != 0 { _ = try? runProcess("/bin/umount", ["-l", path]) }
-    }
+    func unmount(_ path: String) { unmountTmpfs(path) }
 
     /// A real file system that fills up (a size-limited tmpfs, so ENOSPC rather than `ulimit -f`'s EFBIG),
     /// at each phase of a run: while the row store is being appended (mid-run), while the GeoTIFFs and

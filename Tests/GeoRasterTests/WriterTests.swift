@@ -76,3 +76,43 @@ final class WriterTests: XCTestCase {
         XCTAssertTrue(all.contains("name (String) = b"), all)
     }
 }
+
+/// ``RasterWriter`` on a disk that fills up, and the size of its intermediate COG file.
+final class WriterDiskTests: XCTestCase {
+    /// The intermediate (uncompressed) GeoTIFF of a COG has tiles no larger than the raster, rounded up
+    /// to TIFF's multiple of 16: GDAL writes every uncompressed tile in full.
+    func testIntermediateTilesAreNoLargerThanTheRaster() {
+        func blocks(_ w: Int, _ h: Int) -> [String] {
+            RasterCreationOptions.cog.gtiffOptions(width: w, height: h).filter { $0.0.hasPrefix("BLOCK") }.map { "\($0.0)=\($0.1)" }
+        }
+        XCTAssertEqual(blocks(13, 13), ["BLOCKXSIZE=16", "BLOCKYSIZE=16"])
+        XCTAssertEqual(blocks(130, 40), ["BLOCKXSIZE=144", "BLOCKYSIZE=48"])
+        XCTAssertEqual(blocks(600, 520), ["BLOCKXSIZE=512", "BLOCKYSIZE=512"])
+    }
+
+    /// A real full disk (a 64 KiB tmpfs; root only, else skipped) under a COG of incompressible bytes:
+    /// GDAL reports the failure only when it flushes; the error names the file, quotes GDAL and says
+    /// the disk is full, and neither the final name nor any partial file is left.
+    func testAFullDiskIsAClearErrorAndLeavesNoFile() throws {
+        let dir = makeTempDirectory("gr-full")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        if let why = mountTmpfs(at: dir, kib: 64) { throw XCTSkip(why) }
+        defer { unmountTmpfs(dir) }
+        let path = dir + "/noise.tif"
+        var generator = SystemRandomNumberGenerator()
+        let values = (0..<(600 * 520)).map { _ in UInt8.random(in: 0...254, using: &generator) }
+        let error: Error? = {
+            do {
+                let w = try RasterWriter(path: path, width: 600, height: 520, bandCount: 1, dataType: .uint8, options: .cog)
+                try w.write(band: 1, window: RasterWindow(column: 0, row: 0, width: 600, height: 520), values: values)
+                try w.finish()
+                return nil
+            } catch { return error }
+        }()
+        let e = try XCTUnwrap(error as? GeoRasterError, "a 300 KiB raster cannot fit on a 64 KiB disk")
+        XCTAssertEqual(e.code, .write)
+        XCTAssertEqual(e.path, path)
+        XCTAssertTrue(e.description.contains("No space left on device"), e.description)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [], "no final name, no partial file")
+    }
+}

@@ -91,3 +91,18 @@ public func gdaltransform(_ srs: String, _ x: Double, _ y: Double) throws -> (lo
     guard parts.count >= 2 else { throw NSError(domain: "gdaltransform output: \(out)", code: 1) }
     return (parts[0], parts[1])
 }
+
+/// Mounts a tmpfs of `kib` KiB at the existing folder `path`: a real file system that fills up (ENOSPC),
+/// or with `readOnly` one that refuses writes (EROFS). Mounting needs root (CI runs as root); returns
+/// why it could not mount (the caller skips its test), nil when mounted. Unmount with ``unmountTmpfs(_:)``.
+public func mountTmpfs(at path: String, kib: Int, readOnly: Bool = false) -> String? {
+    guard geteuid() == 0 else { return "mounting a size-limited tmpfs needs root (mount -t tmpfs)" }
+    let options = "size=\(kib)k" + (readOnly ? ",ro" : "")
+    guard let r = try? runProcess("/bin/mount", ["-t", "tmpfs", "-o", options, "tmpfs", path]) else { return "cannot run /bin/mount" }
+    return r.status == 0 ? nil : "cannot mount a tmpfs at \(path) (not permitted in this container?): \(r.stderr)"
+}
+
+/// Unmounts what ``mountTmpfs(at:kib:readOnly:)`` mounted (lazily if it is still busy).
+public func unmountTmpfs(_ path: String) {
+    if (try? runProcess("/bin/umount", [path]))?.status != 0 { _ = try? runProcess("/bin/umount", ["-l", path]) }
+}
