@@ -28,6 +28,9 @@ static long long monotonic_ns(void) {
 }
 
 static void force_quit(int sig) {
+    static const char message[] = "\nmoemae: signalled again: quitting at once (unfinished outputs keep their temporary names)\n";
+    ssize_t ignored = write(STDERR_FILENO, message, sizeof message - 1);
+    (void)ignored;
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;

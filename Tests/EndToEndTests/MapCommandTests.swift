@@ -429,6 +429,34 @@ final class MapCommandTests: XCTestCase {
         XCTAssertEqual(finalNamedEntries(out), [])
     }
 
+    /// A second signal more than a second after the first forces quit: while the encoder is inside one
+    /// long batch (1,024 tiles, so the run cannot have stopped yet), the second SIGINT kills the process
+    /// with the default action at once, after a one-line notice; nothing has a final name.
+    func testASecondSIGINTAfterTheGracePeriodForcesQuit() throws {
+        guard let binary = moemaeBinary else { throw XCTSkip("moemae binary not built") }
+        let dir = makeTempDirectory("moemae-map-force")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let product = "LC08_L2SP_008059_20191201_20200825_02_T1"
+        let big = try Self.largeScene(product, into: dir)
+        let probe = dir + "/probe.safetensors"
+        try Self.writeProbe(to: probe, dimension: 144, weightsSHA: try Self.sha256(Self.weights))
+        let out = dir + "/maps"
+        let run = try BoundedRun(binary, ["map", big, "--weights", Self.weights, "--probe", probe, "--out", out, "--quiet",
+                                          "--batch-size", "1024", "--workers", "1"])
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: "\(out)/.moemae-partial-\(product)") && Date() < deadline { usleep(20_000) }
+        usleep(300_000)
+        run.send(SIGINT)
+        usleep(1_500_000)   // past the one-second grace period, while the first batch is still being encoded
+        XCTAssertTrue(run.process.isRunning, "the run stopped before the second signal: nothing to force")
+        run.send(SIGINT)
+        let stderr = run.wait(atMost: 30)
+        XCTAssertEqual(run.process.terminationReason, .uncaughtSignal, stderr)
+        XCTAssertEqual(run.process.terminationStatus, SIGINT, stderr)
+        XCTAssertTrue(stderr.contains("moemae: signalled again: quitting at once"), stderr)
+        XCTAssertEqual(finalNamedEntries(out), [])
+    }
+
     /// Signals in the first second of a run (the process starting, loading weights, checking inputs):
     /// the run ends promptly with nothing under a final name — exit 143 and the message once the handler
     /// is installed, or the default action (killed by SIGTERM) before that.

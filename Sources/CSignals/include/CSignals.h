@@ -14,7 +14,8 @@ extern "C" {
 /// the handler writes the signal number to. The first signal is recorded and written to the pipe.
 /// A repeat within `grace_seconds` of the first is the same request (a burst: a terminal and a parent
 /// both forwarding one Ctrl-C, a signal sent to a process group and to the process); a repeat after
-/// that restores the default action and re-raises the signal, so a user can always force quit.
+/// that says so on stderr, restores the default action and re-raises the signal, so a user can
+/// always force quit.
 /// Returns 0, or -1 with errno set (EBUSY: already installed; else pipe(2)/sigaction(2) failed).
 int moemae_interrupts_install(double grace_seconds);
 
