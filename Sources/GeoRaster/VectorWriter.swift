@@ -59,7 +59,7 @@ public final class VectorWriter {
                 throw GeoRasterError(.write, path: path, "GDAL has no '\(driverName)' vector driver")
             }
             guard let ds = GDALCreate(driver, partialPath, 0, 0, 0, GDT_Unknown, nil) else {
-                throw GeoRasterError(.write, path: path, "cannot create the vector file", hint: "check that the folder is writable", libraryMessages: log.messages)
+                throw Self.writeError(path, "cannot create the vector file", log.messages)
             }
             return ds
         }
@@ -79,13 +79,13 @@ public final class VectorWriter {
         let layer: OGRLayerH = try GDALCall.run { log in
             if inTransaction { _ = GDALDatasetCommitTransaction(ds); inTransaction = false; pending = 0 }
             guard let layer = GDALDatasetCreateLayer(ds, layerName, srs.handle, wkbPolygon, nil) else {
-                throw GeoRasterError(.write, path: path, "cannot create layer '\(layerName)'", libraryMessages: log.messages)
+                throw Self.writeError(path, "cannot create layer '\(layerName)'", log.messages)
             }
             for f in fields {
                 guard let def = OGR_Fld_Create(f.name, f.ogrType) else { continue }
                 defer { OGR_Fld_Destroy(def) }
                 if OGR_L_CreateField(layer, def, 1) != OGRERR_NONE {
-                    throw GeoRasterError(.write, path: path, "cannot create field '\(f.name)'", libraryMessages: log.messages)
+                    throw Self.writeError(path, "cannot create field '\(f.name)'", log.messages)
                 }
             }
             return layer
@@ -126,7 +126,7 @@ public final class VectorWriter {
             OGR_G_AddGeometryDirectly(polygon, linearRing)
             OGR_F_SetGeometryDirectly(feature, polygon)
             guard OGR_L_CreateFeature(layer, feature) == OGRERR_NONE else {
-                throw GeoRasterError(.write, path: path, "cannot write a feature", libraryMessages: log.messages)
+                throw Self.writeError(path, "cannot write a feature", log.messages)
             }
             pending += 1
             if pending >= batchSize {
@@ -138,21 +138,30 @@ public final class VectorWriter {
     /// Commits, closes and renames the file to its final name.
     public func finish() throws {
         guard let ds = handle, !finished else { return }
-        let ok: Bool = GDALCall.run { log in
-            if inTransaction, GDALDatasetCommitTransaction(ds) != OGRERR_NONE { return false }
+        let errors: [String] = GDALCall.run { log in
+            let committed = !inTransaction || GDALDatasetCommitTransaction(ds) == OGRERR_NONE
             GDALClose(ds)
-            return log.errors.isEmpty
+            return committed && log.errors.isEmpty ? [] : log.messages.isEmpty ? ["the transaction was not committed"] : log.messages
         }
         handle = nil
-        guard ok else {
+        if !errors.isEmpty {
+            let error = Self.writeError(path, "cannot commit the vector file", errors)   // measures the disk before abort() frees it
             abort()
-            throw GeoRasterError(.write, path: path, "cannot commit the vector file", hint: "is the disk full?")
+            throw error
         }
         do { try publishPartialFile(partialPath, as: path) } catch {
             abort()
             throw error
         }
         finished = true
+    }
+
+    /// A write failure naming the file, quoting GDAL (SQLite's messages on a full disk name a missing
+    /// table rather than the disk) and saying whether the disk is full (``DiskSpace``).
+    static func writeError(_ path: String, _ what: String, _ messages: [String]) -> GeoRasterError {
+        let folder = (path as NSString).deletingLastPathComponent
+        return GeoRasterError(.write, path: path, what, hint: DiskSpace.failureHint(folder: folder.isEmpty ? "." : folder),
+                              libraryMessages: messages)
     }
 
     /// Abandons the file and removes it.

@@ -159,6 +159,21 @@ final class TileCommandTests: XCTestCase {
         XCTAssertEqual(files.first, URL(fileURLWithPath: scene + "/\(c2)_MTL.json").standardizedFileURL.path)
     }
 
+    /// A real full disk (a tmpfs of 64 KiB: the tile index fills it; 128 KiB: the shard does; root only,
+    /// else skipped): exit 1, the file named and the disk said to be full, no dataset and no partial folder.
+    func testFullDiskIsAClearErrorAndLeavesNothing() throws {
+        let dir = makeTempDirectory("e2e-tile-full")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for kib in [64, 128] {
+            if let why = mountTmpfs(at: dir, kib: kib) { throw XCTSkip(why) }
+            defer { unmountTmpfs(dir) }
+            let r = try moemae(["tile", sceneFolder("LC08_L2SP_008059_20191201_20200825_02_T1"), "--out", dir + "/ds", "--quiet"])
+            XCTAssertEqual(r.status, 1, "\(kib) KiB: \(r.stderr)")
+            XCTAssertTrue(r.stderr.hasPrefix("error: \(dir)/.ds.partial-") && r.stderr.contains("No space left on device"), "\(kib) KiB: \(r.stderr)")
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [], "\(kib) KiB: nothing left")
+        }
+    }
+
     func testUnwritableOutputFolder() throws {
         // /proc refuses new folders even to root (a chmod'ed folder would not stop root).
         let out = "/proc/moemae-e2e-\(UUID().uuidString)"
