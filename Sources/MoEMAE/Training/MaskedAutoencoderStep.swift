@@ -108,7 +108,7 @@ public final class MaskedAutoencoderStep {
         let encoder = model.encoder
         let d = config.embedDim, de = decoderConfig.embedDim, f = config.patchFeatures, np = config.patchCount
         let te = encoderTokens, td = decoderTokens, pre = ModelConfig.prefixTokens
-        let r = tiles * te, rd = tiles * td
+        let r = tiles * te
         let imageStride = config.inChannels * config.imageSize * config.imageSize
 
         // ---- Encoder embedding: unfolded kept patches → patch_proj, metadata tokens, CLS, pos_embed.
