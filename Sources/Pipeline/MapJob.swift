@@ -33,6 +33,10 @@ public enum MapJob {
             throw MapError(path: path, "cannot read the \(flag) file (does it exist?)")
         }
         let probe = try LinearProbe(contentsOf: options.probe)
+        // Load the weights before comparing fingerprints: a truncated or foreign --weights file is
+        // reported as such, not as a probe mismatch (its hash differs from everything).
+        let model = try MoEMAEModel.load(path: options.weights)
+        let config = model.config
         let weightsSHA = try FileDigest.sha256(ofFile: options.weights)
         let probeSHA = try FileDigest.sha256(ofFile: options.probe)
         if probe.weightsSHA256.isEmpty {
@@ -43,8 +47,6 @@ public enum MapJob {
         guard probe.classCount >= 1, probe.classCount <= 255 else {
             throw MapError(path: options.probe, "has \(probe.classCount) classes; label maps are UInt8 with 255 as nodata, so at most 255 classes")
         }
-        let model = try MoEMAEModel.load(path: options.weights)
-        let config = model.config
         guard probe.dimension == config.embedDim else {
             throw MapError(path: options.probe, "expects \(probe.dimension)-dimensional embeddings but --weights \(options.weights) is a \(config.preset) encoder of dimension \(config.embedDim); fit the probe on embeddings of these weights")
         }
@@ -79,22 +81,32 @@ public enum MapJob {
                         "hour_policy": hour.rawValue, "metadata": String(!options.noMetadata), "moemae_version": moemaeVersion]
 
         var results: [SceneMapResult] = []
+        // A run that fails before publishing anything leaves no empty output folder it created itself
+        // (rmdir only removes an empty folder: published scenes and resumable staging folders stay).
+        let outExisted = FileManager.default.fileExists(atPath: options.out)
+        defer { if !outExisted && results.isEmpty { rmdir(options.out) } }
         for s in sources {
-            try cancellation.check()
-            let source = try StripReaderSource(scene: s, tileSize: config.imageSize, metadata: !options.noMetadata)
-            let scene = try source.mapScene()
-            let layout = MapOutputLayout(gridRows: source.gridRows, gridCols: source.gridCols, expertsPerLayer: expertsPerLayer,
-                                         tokens: config.tokenCount, slots: 2, classNames: probe.classes.map(\.name),
-                                         classColors: probe.classes.map(\.color.components), tokenLayers: tokenLayers,
-                                         writeScores: options.scores, embeddingDimension: options.embeddings ? config.embedDim : nil)
-            let fingerprint = RunFingerprint.compute(inputs: s.files, weightsSHA256: weightsSHA, probeSHA256: probeSHA,
-                                                     options: fingerprintOptions)
-            let result = try SceneMapper.run(scene: scene, source: source, layout: layout, options: options, fingerprint: fingerprint,
-                                             cancellation: cancellation, progressMode: progressMode, runFacts: runFacts, note: note) { _ in
-                MoEMAEBatchEncoder(model: model, probe: probe, encoding: encoding, blasThreads: options.blasThreads,
-                                   keepScores: options.scores, keepEmbeddings: options.embeddings)
+            do {
+                try cancellation.check()
+                let source = try StripReaderSource(scene: s, tileSize: config.imageSize, metadata: !options.noMetadata)
+                let scene = try source.mapScene()
+                let layout = MapOutputLayout(gridRows: source.gridRows, gridCols: source.gridCols, expertsPerLayer: expertsPerLayer,
+                                             tokens: config.tokenCount, slots: 2, classNames: probe.classes.map(\.name),
+                                             classColors: probe.classes.map(\.color.components), tokenLayers: tokenLayers,
+                                             writeScores: options.scores, embeddingDimension: options.embeddings ? config.embedDim : nil)
+                let fingerprint = RunFingerprint.compute(inputs: s.files, weightsSHA256: weightsSHA, probeSHA256: probeSHA,
+                                                         options: fingerprintOptions)
+                let result = try SceneMapper.run(scene: scene, source: source, layout: layout, options: options, fingerprint: fingerprint,
+                                                 cancellation: cancellation, progressMode: progressMode, runFacts: runFacts, note: note) { _ in
+                    MoEMAEBatchEncoder(model: model, probe: probe, encoding: encoding, blasThreads: options.blasThreads,
+                                       keepScores: options.scores, keepEmbeddings: options.embeddings)
+                }
+                results.append(result)
+            } catch let e as PipelineInterrupted where !results.isEmpty {
+                throw PipelineInterrupted(reason: e.reason, completedScenes: results.map(\.summary.id))
+            } catch is PipelineCancelled where !results.isEmpty {
+                throw PipelineInterrupted(reason: cancellation.reason ?? .requested, completedScenes: results.map(\.summary.id))
             }
-            results.append(result)
         }
 
         let summary = RunSummary(moemaeVersion: moemaeVersion, started: STACItem.rfc3339(started),

@@ -74,9 +74,16 @@ public struct RunSummary: Codable, Equatable, Sendable {
         /// Tile rows taken from a previous interrupted run (`--resume`); 0 otherwise.
         public var resumedRows: Int
         public var wallSeconds: Double
+        /// The run fingerprint (``RunFingerprint``: inputs, weights, probe, output-affecting options) the
+        /// outputs were made with. `--resume` skips a scene whose published summary holds the same
+        /// fingerprint instead of refusing its existing outputs. Absent in files written before it existed.
+        public var runFingerprint: String?
+        /// True when `--resume` found this scene already complete and left its outputs as they were.
+        public var alreadyComplete: Bool?
         enum CodingKeys: String, CodingKey {
             case id, tilesRead = "tiles_read", tilesMapped = "tiles_mapped", skipped
             case classHistogram = "class_histogram", experts, outputs, resumedRows = "resumed_rows", wallSeconds = "wall_s"
+            case runFingerprint = "run_fingerprint", alreadyComplete = "already_complete"
         }
         public init(id: String, tilesRead: Int, tilesMapped: Int, skipped: Skipped, classHistogram: [ClassCount],
                     experts: [LayerUsage], outputs: [String], resumedRows: Int, wallSeconds: Double) {

@@ -54,6 +54,14 @@ public enum SceneMapper {
         let summaryName = "\(scene.product)_summary.json"
         let outputNames = rasters.fileNames + [itemName, summaryName]
 
+        // Resume: a scene published by an earlier run with the same fingerprint is complete; keep it.
+        if options.resume && !options.overwrite,
+           let done = completedEarlier(product: scene.product, outputNames: outputNames, itemName: itemName,
+                                       summaryName: summaryName, out: options.out, fingerprint: fingerprint) {
+            note("\(scene.product): already complete (same inputs and options); kept its outputs")
+            return done
+        }
+
         let tx = try OutputTransaction(directory: options.out, scene: scene.product, keepExisting: options.resume)
         let existing = tx.existingFinalOutputs(outputNames)
         if !existing.isEmpty && !options.overwrite {
@@ -114,12 +122,13 @@ public enum SceneMapper {
         }
 
         let published = tx.finalNames + [itemName, summaryName]
-        let summary = RunSummary.Scene(
+        var summary = RunSummary.Scene(
             id: scene.product, tilesRead: layout.gridRows * layout.gridCols, tilesMapped: statistics.tilesMapped,
             skipped: statistics.skipped,
             classHistogram: layout.classNames.enumerated().map { .init(value: $0, name: $1, tiles: statistics.classCounts[$0]) },
             experts: statistics.expertUsage.layers, outputs: published, resumedRows: startRow,
             wallSeconds: seconds(since: started))
+        summary.runFingerprint = fingerprint
 
         let item = try stacItem(scene: scene, layout: layout, rasters: rasters, summaryName: summaryName, runFacts: runFacts)
         do {
@@ -139,6 +148,23 @@ public enum SceneMapper {
             throw error
         }
         return SceneMapResult(summary: summary, timings: timings, item: item, files: published.map { tx.finalPath(for: $0) })
+    }
+
+    /// The result of an earlier run that published every output of this scene with the same run
+    /// fingerprint (recorded in `<product>_summary.json`), or nil when some output is missing, the summary
+    /// cannot be read, or it was made with other inputs or options (then the caller refuses the existing
+    /// outputs unless `--overwrite`). Nothing is written or removed.
+    static func completedEarlier(product: String, outputNames: [String], itemName: String, summaryName: String,
+                                 out: String, fingerprint: String) -> SceneMapResult? {
+        let path = { (name: String) in (out as NSString).appendingPathComponent(name) }
+        guard outputNames.allSatisfy({ FileManager.default.fileExists(atPath: path($0)) }),
+              let summaryData = FileManager.default.contents(atPath: path(summaryName)),
+              var summary = try? JSONDecoder().decode(RunSummary.Scene.self, from: summaryData),
+              summary.id == product, summary.runFingerprint == fingerprint,
+              let itemData = FileManager.default.contents(atPath: path(itemName)),
+              let item = try? JSONDecoder().decode(STACItem.self, from: itemData) else { return nil }
+        summary.alreadyComplete = true
+        return SceneMapResult(summary: summary, timings: [], item: item, files: summary.outputs.map(path))
     }
 
     /// Seconds between checkpoints of the writer (`fsync` of the row store + `progress.json`): an

@@ -11,10 +11,22 @@ public struct StageFailure: Error, CustomStringConvertible {
 }
 
 /// A run that was cancelled (signal or caller) rather than failing.
+///
+/// The unfinished scene never has outputs under final names. Scenes of the same `map` call that were
+/// complete before the interruption keep theirs: ``completedScenes`` lists them (product ids), so the
+/// message does not claim that nothing was written.
 public struct PipelineInterrupted: Error, CustomStringConvertible {
     public let reason: CancellationReason
-    public init(reason: CancellationReason) { self.reason = reason }
-    public var description: String { "\(reason); nothing was written under a final name" }
+    /// Scenes published before the interruption (their outputs have final names), in run order.
+    public var completedScenes: [String]
+    public init(reason: CancellationReason, completedScenes: [String] = []) {
+        self.reason = reason; self.completedScenes = completedScenes
+    }
+    public var description: String {
+        guard !completedScenes.isEmpty else { return "\(reason); nothing was written under a final name" }
+        return "\(reason); the unfinished scene was not written under a final name; \(completedScenes.count) scene(s) completed "
+            + "before it kept their outputs (\(completedScenes.joined(separator: ", "))); run the same command with --resume to map the rest"
+    }
 }
 
 /// Time accounting of one stage, for the run summary.

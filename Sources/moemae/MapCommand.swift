@@ -57,13 +57,13 @@ struct MapCommand: ParsableCommand {
     @Flag(name: .long, help: "Also write <product>_embeddings.tif (Float32, one band per embedding dimension).")
     var embeddings = false
 
-    @Flag(name: .long, help: "Continue an interrupted run of the same inputs and options without recomputing finished tile rows.")
+    @Flag(name: .long, help: "Continue an interrupted run of the same inputs and options without recomputing finished tile rows; scenes it already completed are kept as they are.")
     var resume = false
 
     @Flag(name: .long, help: "No progress output.")
     var quiet = false
 
-    @Option(name: .long, help: "Hour policy for the model's hour input: utc or published (default: utc).")
+    @Option(name: .long, help: "Hour policy for the model's hour input: utc or published (default: the policy recorded in --weights by `moemae pretrain`, else utc).")
     var hour: HourPolicy?
 
     @Flag(name: .long, help: "Zero metadata vectors (week, hour, lat, lon), as the published EuroSAT evaluation.")
@@ -107,7 +107,7 @@ struct MapCommand: ParsableCommand {
             for scene in outcome.scenes {
                 let s = scene.summary
                 print("\(s.id): \(s.tilesMapped) of \(s.tilesRead) tiles mapped (\(s.skipped.noValidPixels) without valid pixels, \(s.skipped.belowMinValid) below --min-valid)")
-                for f in scene.files where f.hasSuffix(".tif") || f.hasSuffix(".json") { print("  \(f)") }
+                for f in scene.files where f.hasSuffix(".tif") || f.hasSuffix(".vrt") || f.hasSuffix(".json") { print("  \(f)") }
             }
             print("run summary: \((options.out as NSString).appendingPathComponent("run-summary.json"))")
         } catch let e as PipelineInterrupted {

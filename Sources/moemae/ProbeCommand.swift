@@ -64,15 +64,29 @@ struct LabelOptions: ParsableArguments {
     }
 }
 
-/// Refuses to replace an existing output unless asked to.
+/// An output file that exists and may not be replaced: one line naming it, exit status 1 (not a usage
+/// error: ArgumentParser would add the usage text and exit 64).
+struct OutputExists: Error, CustomStringConvertible {
+    let path: String
+    var description: String { "\(path): already exists; choose another --out or pass --overwrite to replace it" }
+}
+
+/// An output whose folder is missing (or is not a folder): one line naming it, exit status 1.
+struct OutputFolderMissing: Error, CustomStringConvertible {
+    let path: String
+    var description: String { "\(path): the folder it goes in does not exist; create it or choose another path" }
+}
+
+/// Refuses to replace an existing output unless asked to, and an output whose folder does not exist.
+/// Throws ``OutputExists`` or ``OutputFolderMissing``.
 func checkOutput(_ path: String, overwrite: Bool) throws {
     if FileManager.default.fileExists(atPath: path) && !overwrite {
-        throw ValidationError("\(path) already exists; pass --overwrite to replace it")
+        throw OutputExists(path: path)
     }
     let folder = (path as NSString).deletingLastPathComponent
     var isDir: ObjCBool = false
     if !folder.isEmpty && !(FileManager.default.fileExists(atPath: folder, isDirectory: &isDir) && isDir.boolValue) {
-        throw ValidationError("the folder of \(path) does not exist")
+        throw OutputFolderMissing(path: path)
     }
 }
 

@@ -34,12 +34,16 @@ extension WeightsCommand {
         @Option(name: .shortAndLong, help: "The safetensors file to write (written under a temporary name, then renamed).")
         var out: String
 
-        @Flag(help: "Replace OUT if it exists.")
-        var force = false
+        /// `--overwrite`, as in every other command that writes a file (`tile`, `embed`, `probe`, `map`);
+        /// `--force`, its former name, is still accepted.
+        @Flag(name: [.customLong("overwrite"), .customLong("force")],
+              help: "Replace --out if it exists (only once the new file is complete).")
+        var overwrite = false
 
         func run() throws {
-            if !force, FileManager.default.fileExists(atPath: out) {
-                throw ValidationError("\(out) already exists; pass --force to replace it")
+            if !overwrite, FileManager.default.fileExists(atPath: out) {
+                // A refused output is a plain error (exit 1, one line), not a usage error (exit 64 + usage).
+                throw OutputExists(path: out)
             }
             // Errors (CheckpointError, SafeTensorsError) name the file and what is wrong;
             // ArgumentParser prints them and exits non-zero.

@@ -198,6 +198,66 @@ final class MapCommandTests: XCTestCase {
 
     /// An output folder on a read-only file system (a real EROFS: as root, permission bits do not stop a
     /// write), whether the folder has to be created or already exists. Skipped where mounting needs root.
+    /// A truncated weights file is reported as truncated, naming it — not as a probe fitted on other
+    /// weights (its SHA-256 matches nothing, so the fingerprint check used to fire first).
+    func testTruncatedWeightsAreReportedAsTruncated() throws {
+        let dir = makeTempDirectory("moemae-map-truncated")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let probe = dir + "/probe.safetensors"
+        try Self.writeProbe(to: probe, dimension: 144, weightsSHA: try Self.sha256(Self.weights))
+        let truncated = dir + "/weights-truncated.safetensors"
+        let whole = try Data(contentsOf: URL(fileURLWithPath: Self.weights))
+        try whole.prefix(100_000).write(to: URL(fileURLWithPath: truncated))
+        try assertRefused(["map", sceneFolder("LC08_L2SP_008059_20191201_20200825_02_T1"), "--weights", truncated, "--probe", probe,
+                           "--out", dir + "/o"], out: dir + "/o", contains: "\(truncated): truncated safetensors file")
+
+        // A band file cut short fails in the reader stage, after the output folder was created: the run
+        // leaves neither outputs nor the (empty) folder it created.
+        let product = "LC08_L2SP_008059_20191201_20200825_02_T1"
+        let scene = try linkScene(product, into: dir, except: ["_SR_B3.TIF"])
+        let band = try Data(contentsOf: URL(fileURLWithPath: "\(sceneFolder(product))/\(product)_SR_B3.TIF"))
+        try band.prefix(3000).write(to: URL(fileURLWithPath: "\(scene)/\(product)_SR_B3.TIF"))
+        try assertRefused(["map", scene, "--weights", Self.weights, "--probe", probe, "--out", dir + "/o2", "--quiet"], out: dir + "/o2",
+                          contains: "\(scene)/\(product)_SR_B3.TIF: cannot read pixels")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/o2"), "no empty output folder is left behind")
+    }
+
+    /// `--resume` keeps a scene that an earlier run with the same inputs and options completed (so a
+    /// multi-scene run interrupted in a later scene can be resumed), and still refuses complete outputs
+    /// made with other options unless `--overwrite`.
+    func testResumeKeepsScenesAlreadyCompleteWithTheSameFingerprint() throws {
+        let dir = makeTempDirectory("moemae-map-resume-done")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let product = "LC08_L2SP_008059_20191201_20200825_02_T1"
+        let probe = dir + "/probe.safetensors"
+        try Self.writeProbe(to: probe, dimension: 144, weightsSHA: try Self.sha256(Self.weights))
+        let out = dir + "/maps"
+        let args = ["map", sceneFolder(product), "--weights", Self.weights, "--probe", probe, "--out", out, "--batch-size", "32"]
+        let first = try moemae(args + ["--quiet"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let labels = "\(out)/\(product)_labels.tif"
+        let before = try Self.sha256(labels)
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/\(product)_summary.json"))) as! [String: Any]
+        XCTAssertEqual((summary["run_fingerprint"] as? String)?.count, 64, "the scene summary records the run fingerprint")
+
+        let resumed = try moemae(args + ["--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("\(product): already complete (same inputs and options); kept its outputs"), resumed.stderr)
+        XCTAssertTrue(resumed.stdout.contains(labels), resumed.stdout)
+        XCTAssertEqual(try Self.sha256(labels), before, "the complete scene is not recomputed")
+        let run = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/run-summary.json"))) as! [String: Any]
+        let scenes = run["scenes"] as! [[String: Any]]
+        XCTAssertEqual(scenes.count, 1)
+        XCTAssertEqual(scenes[0]["already_complete"] as? Bool, true)
+        XCTAssertEqual(scenes[0]["tiles_read"] as? Int, 169)
+
+        // Other options: the complete outputs are not this run's; refused as without --resume.
+        let other = try moemae(args + ["--resume", "--min-valid", "0.5"])
+        XCTAssertEqual(other.status, 1, other.stderr)
+        XCTAssertTrue(other.stderr.contains("\(labels): already exists"), other.stderr)
+        XCTAssertEqual(try Self.sha256(labels), before)
+    }
+
     func testRefusesAnOutputFolderOnAReadOnlyFileSystem() throws {
         let dir = makeTempDirectory("moemae-map-readonly")
         defer { try? FileManager.default.removeItem(atPath: dir) }

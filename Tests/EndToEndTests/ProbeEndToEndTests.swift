@@ -300,10 +300,11 @@ final class ProbeEndToEndTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("refit"), r.stderr)
         XCTAssertFalse(exists("e.json"))
 
-        // An existing output is kept unless --overwrite.
+        // An existing output is kept unless --overwrite: one line naming it, exit 1 (not a usage error, 64).
         r = try probe(["fit"] + base + ["--labels", Self.patches, "--task", "multilabel", "--out", path("p.safetensors")])
-        XCTAssertNotEqual(r.status, 0)
-        XCTAssertTrue(r.stderr.contains("already exists"), r.stderr)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("\(path("p.safetensors")): already exists"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("Usage:"), r.stderr)
     }
 
     func testLabelRasterThatDoesNotOverlapTheTilesIsRefused() throws {

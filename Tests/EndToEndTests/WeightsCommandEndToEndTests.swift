@@ -96,10 +96,15 @@ final class WeightsCommandEndToEndTests: XCTestCase {
         XCTAssertTrue(info.stdout.contains("encoder parameters: 2,366,798"), info.stdout)
         XCTAssertTrue(info.stdout.contains("encoder.layers.14.moe.experts.4.W2.weight"), info.stdout)
 
-        // The output exists now: a second import refuses to overwrite it without --force.
+        // The output exists now: a second import refuses to overwrite it without --overwrite (the flag
+        // name of every command): one line, exit 1, no usage text; --force is still accepted.
         let again = try moemae(["weights", "import", Self.golden("checkpoint-public.pth"), "--out", out])
-        XCTAssertNotEqual(again.status, 0)
-        XCTAssertTrue(again.stderr.contains("--force"), again.stderr)
+        XCTAssertEqual(again.status, 1, again.stderr)
+        XCTAssertEqual(again.stderr, "Error: \(out): already exists; choose another --out or pass --overwrite to replace it\n")
+        for flag in ["--overwrite", "--force"] {
+            let replaced = try moemae(["weights", "import", Self.golden("checkpoint-xxs-public.pth"), "--out", out, flag])
+            XCTAssertEqual(replaced.status, 0, replaced.stderr)
+        }
     }
 
     func testInfoReadsACheckpointDirectly() throws {

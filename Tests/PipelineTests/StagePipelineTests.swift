@@ -145,4 +145,13 @@ final class StagePipelineTests: XCTestCase {
             XCTAssertEqual(interrupted?.description, "interrupted by SIGINT; nothing was written under a final name")
         }
     }
+
+    /// An interruption after earlier scenes of a `map` call were published must not claim that nothing
+    /// was written: it names those scenes and says how to finish.
+    func testInterruptionAfterCompletedScenesNamesThem() {
+        let e = PipelineInterrupted(reason: .signal(SIGINT), completedScenes: ["LC08_A", "LC08_B"])
+        XCTAssertEqual(e.description, "interrupted by SIGINT; the unfinished scene was not written under a final name; "
+                       + "2 scene(s) completed before it kept their outputs (LC08_A, LC08_B); run the same command with --resume to map the rest")
+        XCTAssertFalse(e.description.contains("nothing was written"))
+    }
 }
