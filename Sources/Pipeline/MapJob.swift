@@ -58,6 +58,10 @@ public enum MapJob {
             if !s.modelReady && !options.allowNonSR {
                 throw MapError(path: path, "\(s.id) is not Collection 2 Level-2 surface reflectance (\(s.level), bands \(s.bands.map(\.name).joined(separator: ","))): the model was trained on SR_B1…SR_B7 only. Use a C2 L2 scene, or pass --allow-non-sr to map it anyway (the maps are then not meaningful; see docs/bands.md)")
             }
+            if !s.modelReady {
+                // docs/bands.md: with --allow-non-sr the outputs are less reliable, and the command says so.
+                note("warning: \(path): \(s.id) is not Collection 2 Level-2 surface reflectance (\(s.level), bands \(s.bands.map(\.name).joined(separator: ","))); mapped anyway because of --allow-non-sr: its values get the surface-reflectance normalisation, so its maps are not meaningful")
+            }
             guard s.bands.count == config.inChannels else {
                 throw MapError(path: options.weights, "the encoder takes \(config.inChannels) input bands, but scene \(s.id) provides \(s.bands.count) (\(s.bands.map(\.name).joined(separator: ","))); use weights of a model trained on these \(s.bands.count) bands")
             }

@@ -104,6 +104,15 @@ struct EmbedCommand: ParsableCommand {
                 throw DatasetError(path: dataset, "scene \(bad.id) is not model_ready (not Collection 2 Level-2 SR_B1…SR_B7); pass --allow-non-sr to embed anyway")
             }
         }
+        if allowNonSr {
+            // docs/bands.md: with --allow-non-sr the outputs are less reliable, and the command says so.
+            let notReady = data.manifest?.scenes.filter { !$0.modelReady }.map(\.id) ?? []
+            if data.bands != DatasetManifest.modelBands || !notReady.isEmpty {
+                let what = data.bands != DatasetManifest.modelBands ? "bands \(data.bands.joined(separator: ","))"
+                    : "scene(s) \(notReady.prefix(3).joined(separator: ", "))\(notReady.count > 3 ? ", …" : "") not model_ready"
+                FileHandle.standardError.write(Data("warning: \(dataset): \(what); embedded anyway because of --allow-non-sr: the model was trained on Collection 2 Level-2 SR_B1…SR_B7, so these embeddings are not meaningful\n".utf8))
+            }
+        }
         let modelConfig = try config.map { try ModelConfig.load(path: $0) }
         let model = try MoEMAEModel.load(path: weights, config: modelConfig)
         let cfg = model.config

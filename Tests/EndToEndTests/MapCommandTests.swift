@@ -222,6 +222,20 @@ final class MapCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/o2"), "no empty output folder is left behind")
     }
 
+    /// docs/bands.md: a scene that is not C2 L2 surface reflectance is mapped only with --allow-non-sr,
+    /// and then the command says its maps are not meaningful.
+    func testAllowNonSRMapsWithAWarning() throws {
+        let dir = makeTempDirectory("moemae-map-non-sr")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let probe = dir + "/probe.safetensors"
+        try Self.writeProbe(to: probe, dimension: 144, weightsSHA: try Self.sha256(Self.weights))
+        let scene = sceneFolder("LC80200392015216LGN00")
+        let r = try moemae(["map", scene, "--weights", Self.weights, "--probe", probe, "--out", dir + "/o", "--allow-non-sr", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("warning: \(scene): LC80200392015216LGN00 is not Collection 2 Level-2 surface reflectance"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("mapped anyway because of --allow-non-sr"), r.stderr)
+    }
+
     /// `--resume` keeps a scene that an earlier run with the same inputs and options completed (so a
     /// multi-scene run interrupted in a later scene can be resumed), and still refuses complete outputs
     /// made with other options unless `--overwrite`.
