@@ -72,7 +72,16 @@ public enum MapJob {
         // the defaults (an explicit --hour wins). Imported published weights record none: BigEarthNet
         // statistics and the utc policy.
         let trained = try WeightsMetadata.read(path: options.weights)
-        let hour: HourPolicy = options.hour ?? (trained?.hour == .published ? .published : .utc)
+        // Hour policy: --hour; else the one the probe's training embeddings used (recorded by `probe fit`),
+        // so scenes are encoded as the probe's training tiles were; else the weights'; else utc.
+        let probeHour = probe.inputHourPolicy.flatMap(HourPolicy.init(rawValue:))
+        let hour: HourPolicy = options.hour ?? probeHour ?? (trained?.hour == .published ? .published : .utc)
+        if let probeHour, hour != probeHour {
+            note("warning: \(options.probe) was fitted on embeddings made with hour policy \(probeHour.rawValue), but --hour \(hour.rawValue) is used: the probe sees other inputs than it was fitted on")
+        }
+        if let m = probe.inputMetadata, m == options.noMetadata {
+            note("warning: \(options.probe) was fitted on embeddings made \(m ? "with" : "without") metadata (week, hour, lat, lon), but this run \(options.noMetadata ? "zeroes it (--no-metadata)" : "uses it"); \(m ? "leave out --no-metadata" : "pass --no-metadata") to map as the probe was fitted")
+        }
         var encoding = trained?.inputEncoding ?? InputEncoding()
         encoding.hour = hour == .published ? .published : .utc
         encoding.metadata = !options.noMetadata

@@ -82,6 +82,18 @@ extension LinearProbe {
                   dimension: w.shape[1], weight: weight, bias: bias, classFrequencies: frequencies,
                   trainingTiles: meta["training_tiles"].flatMap { Int($0) }, C: meta["C"].flatMap { Double($0) },
                   standardized: meta["standardized"].map { $0 == "true" }, source: meta["source"])
+        if let hour = meta["hour_policy"] {
+            guard hour == "utc" || hour == "published" else {
+                throw ProbeError(path: path, "__metadata__ hour_policy is '\(hour)', expected utc or published")
+            }
+            inputHourPolicy = hour
+        }
+        if let m = meta["metadata"] {
+            guard m == "true" || m == "false" else {
+                throw ProbeError(path: path, "__metadata__ metadata is '\(m)', expected true or false")
+            }
+            inputMetadata = m == "true"
+        }
     }
 
     /// The `__metadata__` map written to the file.
@@ -101,6 +113,8 @@ extension LinearProbe {
         if let C { m["C"] = String(C) }
         if let standardized { m["standardized"] = standardized ? "true" : "false" }
         if let source { m["source"] = source }
+        if let inputHourPolicy { m["hour_policy"] = inputHourPolicy }
+        if let inputMetadata { m["metadata"] = inputMetadata ? "true" : "false" }
         return m
     }
 

@@ -47,6 +47,14 @@ public struct LinearProbe: Sendable, Equatable {
     public var standardized: Bool?
     /// Free text: how the probe was made.
     public var source: String?
+    /// Hour convention of the model input the training embeddings were computed with (`utc` or
+    /// `published`; the embeddings file's `hour_policy`), nil when unknown. `moemae map` encodes scenes
+    /// the same way unless `--hour` says otherwise: a probe applied to embeddings of another input
+    /// encoding sees other features.
+    public var inputHourPolicy: String?
+    /// Whether the training embeddings' model input carried the week/hour/lat/lon metadata (the
+    /// embeddings file's `metadata`; false for datasets tiled with `--no-metadata`), nil when unknown.
+    public var inputMetadata: Bool?
 
     public var classCount: Int { classes.count }
 

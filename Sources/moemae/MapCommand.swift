@@ -63,7 +63,7 @@ struct MapCommand: ParsableCommand {
     @Flag(name: .long, help: "No progress output.")
     var quiet = false
 
-    @Option(name: .long, help: "Hour policy for the model's hour input: utc or published (default: the policy recorded in --weights by `moemae pretrain`, else utc).")
+    @Option(name: .long, help: "Hour policy for the model's hour input: utc or published (default: the policy the probe was fitted with, else the one recorded in --weights by `moemae pretrain`, else utc).")
     var hour: HourPolicy?
 
     @Flag(name: .long, help: "Zero metadata vectors (week, hour, lat, lon), as the published EuroSAT evaluation.")

@@ -150,9 +150,13 @@ extension ProbeCommand {
             let labelled = try source.labelledTiles(embeddings: table, task: task)
             printNotes(labelled.notes)
             let fitter = ProbeFitter(regression: LogisticRegression(C: c, standardize: standardize, maxIterations: maxIterations))
-            let (probe, report) = try fitter.fit(features: table.features(rows: labelled.rows), labels: labelled.labels,
-                                                 classes: labelled.classes, task: task, feature: feature,
-                                                 weightsSHA256: hash, source: source.labels)
+            let (fitted, report) = try fitter.fit(features: table.features(rows: labelled.rows), labels: labelled.labels,
+                                                  classes: labelled.classes, task: task, feature: feature,
+                                                  weightsSHA256: hash, source: source.labels)
+            var probe = fitted
+            // The model-input encoding of the training embeddings: `map` encodes scenes the same way.
+            probe.inputHourPolicy = table.metadata["hour_policy"].flatMap { ["utc", "published"].contains($0) ? $0 : nil }
+            probe.inputMetadata = table.metadata["metadata"].flatMap { $0 == "true" ? true : $0 == "false" ? false : nil }
             if !report.droppedClasses.isEmpty {
                 printNotes(["classes without a training tile are left out of the probe: " + report.droppedClasses.joined(separator: ", ")])
             }

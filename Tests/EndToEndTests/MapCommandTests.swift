@@ -222,6 +222,45 @@ final class MapCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/o2"), "no empty output folder is left behind")
     }
 
+    /// A probe records the hour policy and metadata flag of its training embeddings (`probe fit`); `map`
+    /// encodes scenes the same way unless told otherwise, and warns when told otherwise.
+    func testHourPolicyFollowsTheProbeAndMismatchesAreWarned() throws {
+        let dir = makeTempDirectory("moemae-map-probe-hour")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let plain = dir + "/plain.safetensors"
+        try Self.writeProbe(to: plain, dimension: 144, weightsSHA: try Self.sha256(Self.weights))
+        // The same probe, recording embeddings made with the published hour convention and metadata.
+        let probe = dir + "/probe.safetensors"
+        let script = """
+        import sys, json, struct
+        from safetensors.numpy import load_file, save_file
+        with open(sys.argv[1], "rb") as f:
+            n = struct.unpack("<Q", f.read(8))[0]; meta = json.loads(f.read(n))["__metadata__"]
+        meta.update({"hour_policy": "published", "metadata": "true"})
+        save_file(load_file(sys.argv[1]), sys.argv[2], metadata=meta)
+        """
+        let (status, out) = try Self.capture("/usr/bin/env", ["python3", "-c", script, plain, probe])
+        XCTAssertEqual(status, 0, out)
+        let product = "LC08_L2SP_008059_20191201_20200825_02_T1"
+        let base = ["map", sceneFolder(product), "--weights", Self.weights, "--probe", probe, "--quiet"]
+        func hourPolicy(_ out: String) throws -> String? {
+            let item = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/\(product).stac.json"))) as! [String: Any]
+            return ((item["properties"] as? [String: Any])?["moemae:run"] as? [String: Any])?["hour_policy"] as? String
+        }
+        let followed = try moemae(base + ["--out", dir + "/a"])
+        XCTAssertEqual(followed.status, 0, followed.stderr)
+        XCTAssertEqual(followed.stderr, "", "no warning when the run encodes scenes as the probe's embeddings were")
+        XCTAssertEqual(try hourPolicy(dir + "/a"), "published")
+        let plainRun = try moemae(["map", sceneFolder(product), "--weights", Self.weights, "--probe", plain, "--quiet", "--out", dir + "/b"])
+        XCTAssertEqual(plainRun.status, 0, plainRun.stderr)
+        XCTAssertEqual(try hourPolicy(dir + "/b"), "utc", "a probe without a record: the weights' policy, else utc")
+        let overridden = try moemae(base + ["--out", dir + "/c", "--hour", "utc", "--no-metadata"])
+        XCTAssertEqual(overridden.status, 0, overridden.stderr)
+        XCTAssertEqual(try hourPolicy(dir + "/c"), "utc")
+        XCTAssertTrue(overridden.stderr.contains("warning: \(probe) was fitted on embeddings made with hour policy published, but --hour utc is used"), overridden.stderr)
+        XCTAssertTrue(overridden.stderr.contains("made with metadata (week, hour, lat, lon), but this run zeroes it (--no-metadata)"), overridden.stderr)
+    }
+
     /// docs/bands.md: a scene that is not C2 L2 surface reflectance is mapped only with --allow-non-sr,
     /// and then the command says its maps are not meaningful.
     func testAllowNonSRMapsWithAWarning() throws {

@@ -374,6 +374,9 @@ final class ProbeEndToEndTests: XCTestCase {
         let hash = try Self.execute("/usr/bin/env", ["sha256sum", weights]).stdout.split(separator: " ").first.map(String.init)
         let meta = try SafeTensorsFile(path: path("p.safetensors")).metadata
         XCTAssertEqual(meta["weights_sha256"], hash)
+        // ... and the model-input encoding of its training embeddings, which `map` then follows.
+        XCTAssertEqual(meta["hour_policy"], "published")
+        XCTAssertEqual(meta["metadata"], "true")
     }
 
     func testHelpDescribesTheSubcommands() throws {

@@ -111,6 +111,31 @@ final class LinearProbeFileTests: XCTestCase {
         XCTAssertNoThrow(try probe.checkCompatible(dimension: 4, weightsSHA256: "", source: "e"))
     }
 
+    /// The model-input encoding of the training embeddings (`hour_policy`, `metadata`, as in the
+    /// embeddings file) survives a round trip, and bad values are refused naming the file.
+    func testInputEncodingRoundTripAndBadValues() throws {
+        var probe = sampleProbe(task: .multiclass)
+        probe.inputHourPolicy = "published"
+        probe.inputMetadata = false
+        XCTAssertEqual(probe.fileMetadata["hour_policy"], "published")
+        XCTAssertEqual(probe.fileMetadata["metadata"], "false")
+        let path = folder.appendingPathComponent("p.safetensors").path
+        try probe.write(to: path)
+        let back = try LinearProbe(contentsOf: path)
+        XCTAssertEqual(back.inputHourPolicy, "published")
+        XCTAssertEqual(back.inputMetadata, false)
+        XCTAssertEqual(back, probe)
+        XCTAssertNil(sampleProbe(task: .multiclass).fileMetadata["hour_policy"], "unknown encoding: no key")
+
+        var meta = probe.fileMetadata
+        meta["hour_policy"] = "local"
+        let bad = folder.appendingPathComponent("bad.safetensors").path
+        try SafeTensors.write([Tensor("weight", probe.weight, shape: [3, 4]), Tensor("bias", probe.bias, shape: [3])], metadata: meta, to: bad)
+        XCTAssertThrowsError(try LinearProbe(contentsOf: bad)) { error in
+            XCTAssertTrue("\(error)".contains(bad) && "\(error)".contains("hour_policy is 'local'"), "\(error)")
+        }
+    }
+
     func testRejectsFilesThatAreNotProbes() throws {
         let path = folder.appendingPathComponent("x.safetensors").path
         try SafeTensors.write([Tensor("weight", [Float](repeating: 0, count: 6), shape: [2, 3])], metadata: ["task": "multiclass"], to: path)
