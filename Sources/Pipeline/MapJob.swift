@@ -93,6 +93,9 @@ public enum MapJob {
         let runFacts = ["weights_sha256": weightsSHA, "probe_sha256": probeSHA, "preset": config.preset,
                         "hour_policy": hour.rawValue, "metadata": String(!options.noMetadata), "moemae_version": moemaeVersion]
 
+        // The options as run: the hour policy actually used, not "weights-default".
+        var summaryOptions = options.summaryFields
+        summaryOptions["hour"] = hour.rawValue
         var results: [SceneMapResult] = []
         // A run that fails before publishing anything leaves no empty output folder it created itself
         // (rmdir only removes an empty folder: published scenes and resumable staging folders stay).
@@ -124,7 +127,7 @@ public enum MapJob {
 
         let summary = RunSummary(moemaeVersion: moemaeVersion, started: STACItem.rfc3339(started),
                                  wallSeconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9,
-                                 weightsSHA256: weightsSHA, probeSHA256: probeSHA, options: options.summaryFields,
+                                 weightsSHA256: weightsSHA, probeSHA256: probeSHA, options: summaryOptions,
                                  scenes: results.map(\.summary), timings: mergeTimings(results.map(\.timings)))
         try writeAtomically(try summary.jsonData(), to: (options.out as NSString).appendingPathComponent("run-summary.json"))
         return Outcome(summary: summary, scenes: results)

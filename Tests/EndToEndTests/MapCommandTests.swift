@@ -251,6 +251,8 @@ final class MapCommandTests: XCTestCase {
         XCTAssertEqual(followed.status, 0, followed.stderr)
         XCTAssertEqual(followed.stderr, "", "no warning when the run encodes scenes as the probe's embeddings were")
         XCTAssertEqual(try hourPolicy(dir + "/a"), "published")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/a/run-summary.json"))) as! [String: Any]
+        XCTAssertEqual((summary["options"] as? [String: Any])?["hour"] as? String, "published", "run-summary.json holds the policy used")
         let plainRun = try moemae(["map", sceneFolder(product), "--weights", Self.weights, "--probe", plain, "--quiet", "--out", dir + "/b"])
         XCTAssertEqual(plainRun.status, 0, plainRun.stderr)
         XCTAssertEqual(try hourPolicy(dir + "/b"), "utc", "a probe without a record: the weights' policy, else utc")
