@@ -59,6 +59,9 @@ struct PretrainCommand: ParsableCommand {
     @Option(name: .customLong("max-steps"), help: "Stop after this many optimizer steps in total (the schedule still spans all epochs); for time-boxed runs.")
     var maxSteps: Int?
 
+    @Flag(name: .long, help: "Start a new run in an --out folder that already holds a run's weights, checkpoint or log (they are replaced).")
+    var overwrite = false
+
     @Option(name: .customLong("verify-gradients"), help: "Reference gradients file (layout of golden/grads-public.safetensors).")
     var verifyGradients: String?
 
@@ -134,6 +137,12 @@ struct PretrainCommand: ParsableCommand {
             stderrLine("resuming \(resume) at step \(ck.optimizer.step) of \(run.totalSteps)")
         } else {
             folder = out!
+            // A new run must not silently replace an earlier run's model (as every other command, an
+            // existing output needs --overwrite); an interrupted run is continued with --resume.
+            if !overwrite, let existing = ["weights.safetensors", TrainingCheckpoint.fileName, "train.jsonl"]
+                .map({ (folder as NSString).appendingPathComponent($0) }).first(where: { fm.fileExists(atPath: $0) }) {
+                throw PretrainOutputExists(path: existing, folder: folder)
+            }
             run = PretrainingRun()
             run.epochs = epochs; run.batchSize = batchSize; run.seed = seed; run.minValid = minValid
             run.datasets = datasets
@@ -240,4 +249,14 @@ final class TrainingLog {
 
 fileprivate func stderrLine(_ s: String) {
     FileHandle.standardError.write((s + "\n").data(using: .utf8)!)
+}
+
+/// A new `pretrain` run whose --out folder holds an earlier run's files: one line naming the file and
+/// the three ways on (resume, another folder, --overwrite), exit status 1 (not a usage error).
+struct PretrainOutputExists: Error, CustomStringConvertible {
+    let path: String
+    let folder: String
+    var description: String {
+        "\(path): already exists (an earlier pretraining run); continue it with --resume \(folder), choose another --out, or pass --overwrite to start afresh"
+    }
 }

@@ -51,6 +51,15 @@ final class PretrainCommandTests: XCTestCase {
         XCTAssertEqual(a, b, "resumed run differs from the uninterrupted one")
         let logB = try String(contentsOfFile: tmp + "/b/train.jsonl", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(logB.count, 8)
+        // A new run into a folder holding a finished run refuses (one line, exit 1) and leaves it intact;
+        // --overwrite starts afresh.
+        r = try moemae(["pretrain", data, "--out", tmp + "/a", "--max-steps", "1"] + common)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(r.stderr, "Error: \(tmp)/a/weights.safetensors: already exists (an earlier pretraining run); continue it with --resume \(tmp)/a, choose another --out, or pass --overwrite to start afresh\n")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: tmp + "/a/weights.safetensors")), a, "the earlier model is untouched")
+        r = try moemae(["pretrain", data, "--out", tmp + "/a", "--max-steps", "1", "--overwrite"] + common)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try String(contentsOfFile: tmp + "/a/train.jsonl", encoding: .utf8).split(separator: "\n").count, 1)
         // Bad input: a clear error naming the file.
         r = try moemae(["pretrain", tmp + "/nothing", "--out", tmp + "/c"])
         XCTAssertNotEqual(r.status, 0)
