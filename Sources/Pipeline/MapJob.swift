@@ -68,6 +68,25 @@ public enum MapJob {
             sources.append(s)
         }
 
+        // Refusals that concern the outputs of every scene come before the first scene is mapped, not
+        // after the scenes before it (docs/pipeline.md): the same product twice (its outputs would
+        // collide), and outputs already under their final names (unless --overwrite; with --resume the
+        // scene mapper keeps complete scenes of the same run and refuses others).
+        var seen: [String: String] = [:]
+        for (path, s) in zip(options.scenes, sources) {
+            if let first = seen[s.id] {
+                throw MapError(path: path, "is product \(s.id), already given as \(first); give each scene once (its outputs are named after the product)")
+            }
+            seen[s.id] = path
+            if !options.overwrite && !options.resume {
+                let finalNames = ["\(s.id)_labels.tif", "\(s.id).stac.json", "\(s.id)_summary.json", "\(s.id)_experts.tif"]
+                if let hit = finalNames.map({ (options.out as NSString).appendingPathComponent($0) })
+                    .first(where: { FileManager.default.fileExists(atPath: $0) }) {
+                    throw OutputError(path: hit, "already exists (scene \(s.id) was mapped into \(options.out) before); pass --overwrite to replace its outputs, --resume to keep them, or choose another --out")
+                }
+            }
+        }
+
         // Weights written by `moemae pretrain` record their normalisation and hour policy; they are
         // the defaults (an explicit --hour wins). Imported published weights record none: BigEarthNet
         // statistics and the utc policy.

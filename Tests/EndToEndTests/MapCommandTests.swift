@@ -263,6 +263,29 @@ final class MapCommandTests: XCTestCase {
         XCTAssertTrue(overridden.stderr.contains("made with metadata (week, hour, lat, lon), but this run zeroes it (--no-metadata)"), overridden.stderr)
     }
 
+    /// Existing outputs of a later scene, or the same scene given twice, are refused before the first
+    /// scene is mapped (nothing new appears in --out), as docs/pipeline.md promises.
+    func testOutputRefusalsComeBeforeAnySceneIsMapped() throws {
+        let dir = makeTempDirectory("moemae-map-precheck")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let probe = dir + "/probe.safetensors"
+        try Self.writeProbe(to: probe, dimension: 144, weightsSHA: try Self.sha256(Self.weights))
+        let a = "LC08_L2SP_008059_20191201_20200825_02_T1", b = "LC08_L2SR_099120_20191129_20201016_02_T2"
+        let out = dir + "/maps"
+        let common = ["--weights", Self.weights, "--probe", probe, "--out", out, "--quiet"]
+        let first = try moemae(["map", sceneFolder(b)] + common)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let before = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+        let again = try moemae(["map", sceneFolder(a), sceneFolder(b)] + common)
+        XCTAssertEqual(again.status, 1, again.stderr)
+        XCTAssertTrue(again.stderr.hasPrefix("error: \(out)/\(b)_labels.tif: already exists (scene \(b) was mapped into \(out) before)"), again.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).sorted(), before, "scene \(a) was not mapped first")
+        let twice = try moemae(["map", sceneFolder(a), sceneFolder(a) + "/\(a)_MTL.txt"] + common)
+        XCTAssertEqual(twice.status, 1, twice.stderr)
+        XCTAssertTrue(twice.stderr.contains("is product \(a), already given as \(sceneFolder(a))"), twice.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).sorted(), before)
+    }
+
     /// docs/bands.md: a scene that is not C2 L2 surface reflectance is mapped only with --allow-non-sr,
     /// and then the command says its maps are not meaningful.
     func testAllowNonSRMapsWithAWarning() throws {
