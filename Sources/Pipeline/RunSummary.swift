@@ -1,6 +1,7 @@
 import Foundation
 
-/// `run-summary.json` written by `moemae map` in the output folder (schema: `schemas/run-summary.schema.json`).
+/// `run-summary.json` written by `moemae map` in the output folder (schema: `schemas/run-summary.schema.json`;
+/// each `<product>_summary.json` is one ``Scene``, the schema's `$defs/scene`).
 ///
 /// Counts are tiles of the scene's tile grid. `tiles_read` = every grid tile; `tiles_mapped` + skipped
 /// = `tiles_read`. Timings are per pipeline stage (see ``StageTiming``).

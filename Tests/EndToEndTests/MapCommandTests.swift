@@ -328,6 +328,23 @@ final class MapCommandTests: XCTestCase {
         XCTAssertEqual(scenes.count, 1)
         XCTAssertEqual(scenes[0]["already_complete"] as? Bool, true)
         XCTAssertEqual(scenes[0]["tiles_read"] as? Int, 169)
+        // Both summaries follow schemas/run-summary.schema.json (the scene summary is its $defs/scene);
+        // a broken one does not.
+        let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("schemas/run-summary.schema.json").path
+        let validate = """
+        import json, sys, jsonschema
+        V = jsonschema.Draft202012Validator
+        schema = json.load(open(sys.argv[1])); V.check_schema(schema)
+        run = json.load(open(sys.argv[2])); scene = json.load(open(sys.argv[3]))
+        V(schema).validate(run)
+        V({**schema["$defs"]["scene"], "$defs": schema["$defs"]}).validate(scene)
+        run["scenes"][0]["tiles_read"] = -1
+        print("ok" if not V(schema).is_valid(run) else "a broken summary passed")
+        """
+        let (vs, vout) = try Self.capture("/usr/bin/env", ["python3", "-c", validate, schema, "\(out)/run-summary.json", "\(out)/\(product)_summary.json"])
+        XCTAssertEqual(vs, 0, vout)
+        XCTAssertEqual(vout.trimmingCharacters(in: .whitespacesAndNewlines), "ok")
 
         // Other options: the complete outputs are not this run's; refused as without --resume.
         let other = try moemae(args + ["--resume", "--min-valid", "0.5"])
