@@ -25,7 +25,8 @@ public struct Dataset: Sendable {
     public var hasMetadata: Bool { manifest?.metadata ?? true }
     public var tileSize: Int { manifest?.tileSize ?? 40 }
 
-    /// Opens a dataset folder or a bare shard. Throws ``DatasetError`` naming the file.
+    /// Opens a dataset folder or a bare shard. Throws ``DatasetError`` naming the file: missing path or
+    /// manifest, invalid or newer manifest, or a folder of GeoTIFF chips (layout `geotiff`, no shards).
     public init(path: String) throws {
         self.path = path
         var isDir: ObjCBool = false
@@ -48,6 +49,11 @@ public struct Dataset: Sendable {
             }
             guard m.formatVersion <= DatasetManifest.currentVersion else {
                 throw DatasetError(path: manifestPath, "format_version \(m.formatVersion) is newer than this moemae reads (\(DatasetManifest.currentVersion))")
+            }
+            // GeoTIFF chips (`tile --format geotiff`) have no shards: reading them as a dataset would
+            // silently give zero tiles (embed wrote an empty embeddings file and exited 0).
+            guard m.layout != .geotiff else {
+                throw DatasetError(path: path, "holds GeoTIFF chips (images/, labels/; written with `moemae tile --format geotiff`), not safetensors shards; embed, probe and pretrain read shards: tile the scenes again without --format geotiff")
             }
             manifest = m
             shardPaths = m.shards.map { (path as NSString).appendingPathComponent($0.file) }

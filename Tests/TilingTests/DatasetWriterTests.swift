@@ -158,6 +158,12 @@ final class DatasetWriterTests: XCTestCase {
         let coordinates = label["coordinates"] as! [String: Double]
         XCTAssertEqual(coordinates["ulx"], 452475 + 80 * 30)
         XCTAssertEqual(coordinates["lry"], 3408645 - 120 * 30)
+        // Chips have no shards: the dataset reader (embed, probe, pretrain) refuses them with a way out,
+        // instead of reading zero tiles.
+        XCTAssertThrowsError(try Dataset(path: out)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("\(out): holds GeoTIFF chips"), "\(error)")
+            XCTAssertTrue("\(error)".contains("without --format geotiff"), "\(error)")
+        }
     }
 
     func testScenesInTwoCRSsGetOneIndexLayerEach() throws {
