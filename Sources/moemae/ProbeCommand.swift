@@ -90,6 +90,18 @@ func checkOutput(_ path: String, overwrite: Bool) throws {
     }
 }
 
+/// Warns (stderr) when the embeddings' model-input encoding (`hour_policy`, `metadata` in their
+/// metadata) differs from the one the probe was fitted on: its scores are then computed on other
+/// features than it learned. Unknown on either side: no warning.
+func warnIfEncodingDiffers(probe: LinearProbe, probePath: String, table: EmbeddingTable, embeddingsPath: String) {
+    if let fitted = probe.inputHourPolicy, let used = table.metadata["hour_policy"], fitted != used {
+        FileHandle.standardError.write(Data("warning: \(probePath) was fitted on embeddings made with hour policy \(fitted), but \(embeddingsPath) was made with \(used); its scores are not comparable (tile with --hour \(fitted) and embed again)\n".utf8))
+    }
+    if let fitted = probe.inputMetadata, let used = table.metadata["metadata"], (fitted ? "true" : "false") != used {
+        FileHandle.standardError.write(Data("warning: \(probePath) was fitted on embeddings made \(fitted ? "with" : "without") metadata (week, hour, lat, lon), but \(embeddingsPath) was made \(used == "true" ? "with" : "without") it; its scores are not comparable\n".utf8))
+    }
+}
+
 func printNotes(_ notes: [String]) {
     for note in notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
 }
@@ -250,6 +262,7 @@ extension ProbeCommand {
             let p = try LinearProbe(contentsOf: probe)
             let table = try EmbeddingTable(path: embeddings, feature: p.feature)
             try p.checkCompatible(dimension: table.dimension, weightsSHA256: table.weightsSHA256, source: embeddings)
+            warnIfEncodingDiffers(probe: p, probePath: probe, table: table, embeddingsPath: embeddings)
             try ProbeScores.write(probe: p, embeddings: table, probePath: probe, to: out)
             print("wrote \(out): \(table.count) tiles × \(p.classCount) classes (\(p.task.rawValue))")
         }
@@ -280,6 +293,7 @@ extension ProbeCommand {
             let p = try LinearProbe(contentsOf: probe)
             let table = try EmbeddingTable(path: source.embeddings, feature: p.feature)
             try p.checkCompatible(dimension: table.dimension, weightsSHA256: table.weightsSHA256, source: source.embeddings)
+            warnIfEncodingDiffers(probe: p, probePath: probe, table: table, embeddingsPath: source.embeddings)
             let labelled = try source.labelledTiles(embeddings: table, task: p.task)
             printNotes(labelled.notes)
             let scores = p.scores(table.floatFeatures(rows: labelled.rows), count: labelled.rows.count)

@@ -377,6 +377,20 @@ final class ProbeEndToEndTests: XCTestCase {
         // ... and the model-input encoding of its training embeddings, which `map` then follows.
         XCTAssertEqual(meta["hour_policy"], "published")
         XCTAssertEqual(meta["metadata"], "true")
+        XCTAssertFalse(r.stderr.contains("warning"), "eval on embeddings of the same encoding: no warning: \(r.stderr)")
+        // The same embeddings labelled as made with the utc hour policy: predict warns.
+        let relabel = try Self.execute("/usr/bin/env", ["python3", "-c", """
+        import sys, json, struct
+        from safetensors.numpy import load_file, save_file
+        with open(sys.argv[1], "rb") as f:
+            n = struct.unpack("<Q", f.read(8))[0]; meta = json.loads(f.read(n))["__metadata__"]
+        meta["hour_policy"] = "utc"
+        save_file(load_file(sys.argv[1]), sys.argv[2], metadata=meta)
+        """, path("emb.safetensors"), path("emb-utc.safetensors")])
+        XCTAssertEqual(relabel.status, 0, relabel.stderr)
+        r = try probe(["predict", "--embeddings", path("emb-utc.safetensors"), "--probe", path("p.safetensors"), "--out", path("s-utc.safetensors")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("warning: \(path("p.safetensors")) was fitted on embeddings made with hour policy published, but \(path("emb-utc.safetensors")) was made with utc"), r.stderr)
     }
 
     func testHelpDescribesTheSubcommands() throws {
