@@ -75,6 +75,16 @@ public final class SafeTensorsFile: @unchecked Sendable {
         var headerLength: UInt64 = 0
         withUnsafeMutableBytes(of: &headerLength) { $0.copyMemory(from: UnsafeRawBufferPointer(start: base, count: 8)) }
         headerLength = UInt64(littleEndian: headerLength)
+        // A safetensors header is a JSON object, so byte 8 is '{'. Anything else is another kind of file
+        // (a PyTorch .pth zip, a GeoTIFF, text), not a truncated safetensors file: say so, with the way
+        // out for the common mix-up of passing a checkpoint where weights are expected.
+        if fileSize > 8, base.load(fromByteOffset: 8, as: UInt8.self) != UInt8(ascii: "{") {
+            let start = UnsafeRawBufferPointer(start: base, count: min(fileSize, 4))
+            let isZip = start.starts(with: [0x50, 0x4B, 0x03, 0x04])
+            throw SafeTensorsError.badHeader(path: path, detail: isZip
+                ? "not a safetensors file but a zip archive, probably a PyTorch checkpoint (.pth): convert it with `moemae weights import \(path) --out WEIGHTS.safetensors` and pass that file"
+                : "not a safetensors file (it does not start with an 8-byte header length followed by a JSON header)")
+        }
         guard headerLength <= UInt64(fileSize - 8) else {
             throw SafeTensorsError.truncated(path: path, detail: "header claims \(headerLength) bytes but the file has \(fileSize - 8) after the length")
         }

@@ -109,6 +109,21 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertThrowsError(try SafeTensorsFile(path: huge)) { e in XCTAssertTrue("\(e)".contains("truncated")) }
     }
 
+    /// Another kind of file is not reported as a truncated safetensors file; a PyTorch checkpoint (zip)
+    /// passed where weights are expected gets the command that converts it.
+    func testOtherFileTypesAreNamedNotCalledTruncated() throws {
+        let checkpoint = Fixtures.shared + "/golden/checkpoint-xxs-public.pth"
+        XCTAssertThrowsError(try SafeTensorsFile(path: checkpoint)) { e in
+            XCTAssertEqual("\(e)", "\(checkpoint): invalid safetensors header: not a safetensors file but a zip archive, probably a PyTorch checkpoint (.pth): convert it with `moemae weights import \(checkpoint) --out WEIGHTS.safetensors` and pass that file")
+        }
+        let text = dir + "/labels.geojson"
+        FileManager.default.createFile(atPath: text, contents: Data(#"{"type":"FeatureCollection","features":[]}"#.utf8))
+        XCTAssertThrowsError(try SafeTensorsFile(path: text)) { e in
+            XCTAssertTrue("\(e)".hasPrefix("\(text): invalid safetensors header: not a safetensors file"), "\(e)")
+            XCTAssertFalse("\(e)".contains("truncated"), "\(e)")
+        }
+    }
+
     func testReadsTheGoldenWeights() throws {
         let path = Fixtures.shared + "/golden/weights-public.safetensors"
         let f = try SafeTensorsFile(path: path)
