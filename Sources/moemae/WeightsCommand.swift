@@ -47,6 +47,10 @@ extension WeightsCommand {
             }
             // Errors (CheckpointError, SafeTensorsError) name the file and what is wrong;
             // ArgumentParser prints them and exits non-zero.
+            // A safetensors file needs no import: say so instead of "not a readable zip archive".
+            if (try? SafeTensorsFile(path: checkpoint)) != nil {
+                throw AlreadySafeTensors(path: checkpoint)
+            }
             let ckpt = try TorchCheckpoint(path: checkpoint)
             let summary = try ckpt.importWeights(to: out)
             var line = "wrote \(summary.tensorCount) tensors (\(formatCount(summary.byteCount)) bytes) to \(out)"
@@ -132,4 +136,12 @@ private func formatCount(_ n: Int) -> String {
         end = start
     }
     return (n < 0 ? "-" : "") + groups.joined(separator: ",")
+}
+
+/// `weights import` given a file that already is safetensors: one line, exit 1.
+struct AlreadySafeTensors: Error, CustomStringConvertible {
+    let path: String
+    var description: String {
+        "\(path): already a safetensors file, nothing to import; pass it to --weights as it is (`moemae weights info \(path)` shows what it holds)"
+    }
 }

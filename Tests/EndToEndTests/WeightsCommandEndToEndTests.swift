@@ -101,6 +101,11 @@ final class WeightsCommandEndToEndTests: XCTestCase {
         let again = try moemae(["weights", "import", Self.golden("checkpoint-public.pth"), "--out", out])
         XCTAssertEqual(again.status, 1, again.stderr)
         XCTAssertEqual(again.stderr, "Error: \(out): already exists; choose another --out or pass --overwrite to replace it\n")
+        // A safetensors file given to import: named as such, nothing written.
+        let twice = try moemae(["weights", "import", out, "--out", out + ".again"])
+        XCTAssertEqual(twice.status, 1, twice.stderr)
+        XCTAssertTrue(twice.stderr.contains("\(out): already a safetensors file, nothing to import"), twice.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + ".again"))
         for flag in ["--overwrite", "--force"] {
             let replaced = try moemae(["weights", "import", Self.golden("checkpoint-xxs-public.pth"), "--out", out, flag])
             XCTAssertEqual(replaced.status, 0, replaced.stderr)
