@@ -23,6 +23,13 @@ public enum DatasetBuilder {
                 throw TilingError(path: output, "interrupted; nothing was written", hint: "run the command again to tile the scenes")
             }
         }
+        // The same scene twice would put every tile in the dataset twice (and overwrite its chips with
+        // --format geotiff): refuse it before anything is written.
+        var seen = Set<String>()
+        for s in sources where !seen.insert("\(s.id)|\(s.region.map { "\($0)" } ?? "whole")").inserted {
+            throw TilingError(path: s.metadataFiles.first ?? s.id, "scene \(s.id) is given more than once",
+                              hint: "give each scene once (its tiles would be in the dataset twice)")
+        }
         // Check every scene's files first (cheap: opens headers only).
         for s in sources {
             try checkCancelled()

@@ -83,6 +83,15 @@ final class TileCommandTests: XCTestCase {
         try assertFails(["tile", scene, "--out", dir + "/ds"], out: dir + "/ds", mentions: ["SR_B5.TIF"])
     }
 
+    /// The same scene given twice (as a folder and as its MTL) is refused: its tiles would be in the
+    /// dataset twice.
+    func testSameSceneTwiceIsRefused() throws {
+        let scene = sceneFolder(c2)
+        try assertFails(["tile", scene, scene + "/\(c2)_MTL.txt", "--out", dir + "/ds"], out: dir + "/ds",
+                        mentions: ["scene \(c2) is given more than once", "Give each scene once"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/ds"))
+    }
+
     func testTruncatedTIFF() throws {
         let scene = try linkScene(c2, into: dir + "/in", except: ["_SR_B3.TIF"])
         let name = "\(c2)_SR_B3.TIF"
@@ -202,9 +211,18 @@ final class TileCommandTests: XCTestCase {
         FileManager.default.createFile(atPath: errPath, contents: nil)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
-        // The same scene 20 times: long enough to be interrupted while tiling (and at most 20 scenes, so
-        // progress is reported every 20 tile rows, starting with the first).
-        p.arguments = ["tile"] + Array(repeating: sceneFolder(pre), count: 20) + ["--out", out]
+        // The same scene as 20 products (symbolic links to its bands, its MTL with another scene id; the
+        // same product twice is refused): long enough to be interrupted while tiling (and at most 20
+        // scenes, so progress is reported every 20 tile rows, starting with the first).
+        let mtl = try String(contentsOfFile: sceneFolder(pre) + "/\(pre)_MTL.txt", encoding: .utf8)
+        var copies: [String] = []
+        for i in 0..<20 {
+            let copy = try linkScene(pre, into: dir + "/in\(i)", except: ["_MTL.txt"])
+            try mtl.replacingOccurrences(of: "LANDSAT_SCENE_ID = \"\(pre)\"", with: "LANDSAT_SCENE_ID = \"\(pre)-\(i)\"")
+                .write(toFile: copy + "/\(pre)_MTL.txt", atomically: true, encoding: .utf8)
+            copies.append(copy)
+        }
+        p.arguments = ["tile"] + copies + ["--out", out]
         p.standardOutput = FileHandle.nullDevice
         p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         try p.run()
@@ -217,7 +235,8 @@ final class TileCommandTests: XCTestCase {
         XCTAssertEqual(p.terminationReason, .exit, "killed by the signal instead of stopping cleanly")
         XCTAssertEqual(p.terminationStatus, 130, stderr())
         XCTAssertTrue(stderr().contains("SIGINT") && stderr().contains(out), stderr())
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["stderr.txt"], "a dataset or temporary folder was left")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).filter { !$0.hasPrefix("in") }, ["stderr.txt"],
+                       "a dataset or temporary folder was left")
     }
 
     /// The dataset the command writes loads with safetensors + numpy (the example script, then the values:
