@@ -52,6 +52,12 @@ public final class DatasetWriter {
         if fm.fileExists(atPath: outputPath) && !overwrite {
             throw TilingError(path: path, "already exists", hint: "choose another --out folder or pass --overwrite to replace it")
         }
+        if fm.fileExists(atPath: outputPath) && overwrite && !Self.isReplaceable(outputPath) {
+            // --overwrite replaces a dataset; it must never delete a user's file or folder given as --out
+            // by mistake (publishing removes the old output recursively).
+            throw TilingError(path: path, "exists and is not a moemae dataset folder (no manifest.json written by `moemae tile`), so --overwrite does not replace it",
+                              hint: "choose another --out folder, or remove it yourself if it is no longer needed")
+        }
         var isDir: ObjCBool = false
         let parent = url.deletingLastPathComponent().path
         guard fm.fileExists(atPath: parent, isDirectory: &isDir), isDir.boolValue else {
@@ -236,6 +242,19 @@ public final class DatasetWriter {
             abort()
             throw error
         }
+    }
+
+    /// Whether `--overwrite` may replace `path`: an empty folder, or a folder holding the
+    /// `manifest.json` of a moemae dataset (`"format": "moemae-dataset"`). A file, or a folder with other
+    /// content, is never replaced.
+    static func isReplaceable(_ path: String) -> Bool {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else { return false }
+        if (try? fm.contentsOfDirectory(atPath: path))?.isEmpty == true { return true }
+        guard let data = fm.contents(atPath: (path as NSString).appendingPathComponent("manifest.json")),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
+        return object["format"] as? String == DatasetManifest.formatName
     }
 
     private func publish() throws {

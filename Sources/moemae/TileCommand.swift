@@ -46,7 +46,7 @@ struct TileCommand: ParsableCommand {
     @Option(name: .long, help: "safetensors (shards) or geotiff (images/<id>_<row>_<col>.tif + labels/…_metadata.json).")
     var format: DatasetLayout = .safetensors
 
-    @Flag(name: .long, help: "Replace an existing output folder (only once the new dataset is complete).")
+    @Flag(name: .long, help: "Replace an existing dataset folder (only once the new dataset is complete; a file or a folder that is not a moemae dataset is never replaced).")
     var overwrite = false
 
     @Flag(name: .long, help: "Print no progress.")

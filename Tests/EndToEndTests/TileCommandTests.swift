@@ -130,6 +130,22 @@ final class TileCommandTests: XCTestCase {
         let ok = try moemae(["tile", sceneFolder(c2), "--out", out, "--overwrite", "--quiet"])
         XCTAssertEqual(ok.status, 0, ok.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/manifest.json"))
+        // A dataset is replaced again...
+        let again = try moemae(["tile", sceneFolder(pre), "--out", out, "--overwrite", "--quiet"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        // ...but --overwrite never deletes a folder or file that is not a dataset (given as --out by mistake).
+        let folder = dir + "/my-data", file = dir + "/scene.tif"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        try Data("keep me".utf8).write(to: URL(fileURLWithPath: folder + "/notes.txt"))
+        try Data("keep me".utf8).write(to: URL(fileURLWithPath: file))
+        for target in [folder, file] {
+            let r = try moemae(["tile", sceneFolder(c2), "--out", target, "--overwrite", "--quiet"])
+            XCTAssertEqual(r.status, 1, r.stderr)
+            XCTAssertTrue(r.stderr.hasPrefix("error: \(target): exists and is not a moemae dataset folder"), r.stderr)
+        }
+        XCTAssertEqual(try String(contentsOfFile: folder + "/notes.txt", encoding: .utf8), "keep me")
+        XCTAssertEqual(try String(contentsOfFile: file, encoding: .utf8), "keep me")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains("partial") }, [])
     }
 
     func testEveryTileFilteredOut() throws {

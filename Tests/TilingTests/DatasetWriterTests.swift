@@ -129,9 +129,16 @@ final class DatasetWriterTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/mine.txt"))
         var s = preCollectionSource()
         s.region = RasterWindow(column: 0, row: 0, width: 80, height: 40)
-        try DatasetBuilder.build(sources: [s], output: out, options: TilingOptions(), overwrite: true)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/mine.txt"))
-        XCTAssertEqual(try Dataset(path: out).manifest?.tileCount, 2)
+        // --overwrite replaces a dataset only: a folder with other content is never deleted.
+        XCTAssertThrowsError(try DatasetBuilder.build(sources: [s], output: out, options: TilingOptions(), overwrite: true)) { e in
+            XCTAssertTrue("\(e)".contains("is not a moemae dataset folder"), "\(e)")
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/mine.txt"))
+        try FileManager.default.removeItem(atPath: out + "/mine.txt")
+        try DatasetBuilder.build(sources: [s], output: out, options: TilingOptions(), overwrite: true)   // an empty folder
+        s.region = RasterWindow(column: 0, row: 0, width: 120, height: 40)
+        try DatasetBuilder.build(sources: [s], output: out, options: TilingOptions(), overwrite: true)   // a dataset
+        XCTAssertEqual(try Dataset(path: out).manifest?.tileCount, 3)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["ds"])
     }
 
