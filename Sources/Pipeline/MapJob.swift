@@ -112,7 +112,7 @@ public enum MapJob {
         let runFacts = ["weights_sha256": weightsSHA, "probe_sha256": probeSHA, "preset": config.preset,
                         "hour_policy": hour.rawValue, "metadata": String(!options.noMetadata), "moemae_version": moemaeVersion]
 
-        // The options as run: the hour policy actually used, not "weights-default".
+        // The options as run: the hour policy actually used, not the "default (…)" placeholder.
         var summaryOptions = options.summaryFields
         summaryOptions["hour"] = hour.rawValue
         var results: [SceneMapResult] = []

@@ -125,7 +125,7 @@ public struct MapOptions: Equatable, Sendable {
     public var outputAffecting: [String: String] {
         [
             "min-valid": String(minValid), "token-experts": tokenExperts.description, "scores": String(scores),
-            "embeddings": String(embeddings), "hour": hour?.rawValue ?? "weights-default",
+            "embeddings": String(embeddings), "hour": hour?.rawValue ?? "default (the probe's, else the weights', else utc)",
             "no-metadata": String(noMetadata), "allow-non-sr": String(allowNonSR),
         ]
     }
