@@ -47,8 +47,8 @@ struct PretrainCommand: ParsableCommand {
     @Option(name: .customLong("init"), help: "Start from these weights (safetensors with the published key names, decoder included) instead of a random initialisation.")
     var initWeights: String?
 
-    @Option(help: "Model size for a new run: S, XS or XXS.")
-    var preset: String = "S"
+    @Option(help: "Model size for a new run: S, XS or XXS (default: S; with --init, the size of those weights).")
+    var preset: String?
 
     @Option(help: "Hour convention fed to the model: utc (true UTC hour) or published (first digit of the hour). Default: the datasets' policy.")
     var hour: String?
@@ -77,7 +77,7 @@ struct PretrainCommand: ParsableCommand {
         if resume == nil && out == nil { throw ValidationError("--out DIR is required") }
         if epochs < 1 || batchSize < 1 { throw ValidationError("--epochs and --batch-size must be at least 1") }
         if !(0...1).contains(minValid) { throw ValidationError("--min-valid must be between 0 and 1") }
-        if ModelConfig.preset(named: preset) == nil { throw ValidationError("--preset must be S, XS or XXS") }
+        if let preset, ModelConfig.preset(named: preset) == nil { throw ValidationError("--preset must be S, XS or XXS") }
         if let hour, HourEncoding(rawValue: hour) == nil { throw ValidationError("--hour must be utc or published") }
         if initWeights != nil && resume != nil { throw ValidationError("--init and --resume exclude each other") }
     }
@@ -153,10 +153,14 @@ struct PretrainCommand: ParsableCommand {
                 guard config.decoder != nil else {
                     throw ValidationError("\(initWeights): has no decoder weights (decoder_embed.*); pretraining needs the whole masked autoencoder")
                 }
+                // --init decides the model size; a --preset that says otherwise is a mistake, not ignored.
+                if let preset, preset.uppercased() != config.preset.uppercased() {
+                    throw PretrainOptionConflict(description: "--preset \(preset) conflicts with --init \(initWeights), which holds preset \(config.preset) weights; leave out --preset")
+                }
                 store = try ParameterStore(layout: try ParameterLayout(config: config), weights: sd)
                 if let wm = try WeightsMetadata.read(path: initWeights) { encoding = wm.inputEncoding }
             } else {
-                store = ParameterStore(layout: try ParameterLayout(config: ModelConfig.preset(named: preset)!), seed: seed)
+                store = ParameterStore(layout: try ParameterLayout(config: ModelConfig.preset(named: preset ?? "S")!), seed: seed)
             }
         }
         let opened = try datasetPaths.map { try Dataset(path: $0) }
@@ -259,4 +263,9 @@ struct PretrainOutputExists: Error, CustomStringConvertible {
     var description: String {
         "\(path): already exists (an earlier pretraining run); continue it with --resume \(folder), choose another --out, or pass --overwrite to start afresh"
     }
+}
+
+/// Options of `pretrain` that contradict its inputs: one line, exit status 1.
+struct PretrainOptionConflict: Error, CustomStringConvertible {
+    let description: String
 }

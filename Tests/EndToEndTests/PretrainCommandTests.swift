@@ -60,6 +60,12 @@ final class PretrainCommandTests: XCTestCase {
         r = try moemae(["pretrain", data, "--out", tmp + "/a", "--max-steps", "1", "--overwrite"] + common)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(try String(contentsOfFile: tmp + "/a/train.jsonl", encoding: .utf8).split(separator: "\n").count, 1)
+        // --init decides the model size: a contradicting --preset is refused, not ignored.
+        let xxs = "\(sharedDirectory)/golden/weights-xxs-public.safetensors"
+        r = try moemae(["pretrain", data, "--out", tmp + "/d", "--init", xxs, "--preset", "S", "--max-steps", "1"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(r.stderr, "Error: --preset S conflicts with --init \(xxs), which holds preset XXS weights; leave out --preset\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp + "/d/weights.safetensors"))
         // Bad input: a clear error naming the file.
         r = try moemae(["pretrain", tmp + "/nothing", "--out", tmp + "/c"])
         XCTAssertNotEqual(r.status, 0)
