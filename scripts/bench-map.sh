@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The map benchmark of docs/performance.md ("Map"): `moemae map` on the generated full-size 30 m scene
-# (scripts/make-big-scene.sh) and on a scene four times larger (a VRT of the same bands at half the
-# pixel size: 15,600 × 15,800 px), compared with `moemae bench encoder` at the same batch size and
+# (scripts/make-big-scene.sh) and on two scenes four times larger: a VRT of the same bands at half the
+# pixel size (15,600 × 15,800 px: strips twice as wide) and a VRT mosaic of four copies stacked
+# north–south (7,800 × 31,600 px: same strips, four times as many), compared with `moemae bench encoder` at the same batch size and
 # thread count. Prints tiles/s (mapped tiles / wall time of the whole command, model loading included)
 # and peak RSS (/usr/bin/time -v).
 #
@@ -18,12 +19,33 @@ bin=.build/release/moemae
 work=$(mktemp -d /tmp/moemae-bench-map.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-# 4× scene: every band as a VRT with twice the rows and columns (nearest neighbour), same MTL.
+# 4× scene, twice as wide and twice as tall: every band as a VRT with twice the rows and columns
+# (nearest neighbour), same MTL.
 big4="$work/scene4x"; mkdir -p "$big4"
 for f in "$scene"/*.TIF; do
   gdal_translate -q -of VRT -r nearest -outsize 200% 200% "$(realpath "$f")" "$big4/$(basename "$f")"
 done
 cp "$scene"/*_MTL.txt "$big4/"
+
+# 4× scene, same width and four times as tall: a VRT mosaic of four copies of the scene stacked
+# north–south at 30 m (each copy's origin moved south by the scene's height), same MTL.
+tall4="$work/scene4tall"; mkdir -p "$tall4"
+for f in "$scene"/*.TIF; do
+  read -r ulx uly lrx lry < <(gdalinfo -json "$f" | python3 -c '
+import json, sys
+j = json.load(sys.stdin); gt = j["geoTransform"]; w, h = j["size"]
+print(gt[0], gt[3], gt[0] + w * gt[1], gt[3] + h * gt[5])')
+  parts=()
+  for k in 0 1 2 3; do
+    dy=$(python3 -c "print(($uly - $lry) * $k)")
+    part="$tall4/part$k-$(basename "$f" .TIF).vrt"
+    gdal_translate -q -of VRT -a_ullr "$ulx" "$(python3 -c "print($uly - $dy)")" "$lrx" "$(python3 -c "print($lry - $dy)")" \
+        "$(realpath "$f")" "$part"
+    parts+=("$part")
+  done
+  gdalbuildvrt -q "$tall4/$(basename "$f")" "${parts[@]}"
+done
+cp "$scene"/*_MTL.txt "$tall4/"
 
 run_map() {  # $1 = scene folder, $2 = label
   local out="$work/out-$2"
@@ -43,4 +65,5 @@ echo "workers=$workers batch=$batch blas-threads=$blas; OPENBLAS_CORETYPE=${OPEN
 # The encoder alone, same batch size (it measures 1×1, 1×2 and 2×1 workers × BLAS threads itself).
 "$bin" bench encoder --weights "$weights" --batch-size "$batch" || echo "(moemae bench encoder not available in this build)"
 run_map "$scene" "1x"
-run_map "$big4" "4x"
+run_map "$big4" "4x-wide-and-tall"
+run_map "$tall4" "4x-tall"
