@@ -9,7 +9,7 @@ struct BenchTrainCommand: ParsableCommand {
         abstract: "Time pretraining steps of the S model (forward, backward, clipping, AdamW) at batch 32 and 128.",
         discussion: """
         Synthetic batch (N(0,1) pixels and metadata, random masks of ratio 0.75), the published recipe \
-        (gate noise and expert dropout on). Each batch is split over --threads workers with single-threaded \
+        (gate noise and expert dropout on). Each batch is split over --workers threads with single-threaded \
         OpenBLAS. Reference: the authors' PyTorch implementation takes about 270 ms per step at batch 32 and \
         1,000 ms at batch 128 with 2 threads on the project's 2-core machine.
         """)
@@ -17,8 +17,16 @@ struct BenchTrainCommand: ParsableCommand {
     @Option(help: "Batch sizes to time.")
     var batch: [Int] = [32, 128]
 
-    @Option(help: "Worker threads.")
-    var threads: Int = 2
+    @Option(help: "Workers: each batch is split over this many threads (default: 2).")
+    var workers: Int?
+
+    /// The old name of --workers, still accepted so existing commands keep working.
+    @Option(help: .hidden)
+    var threads: Int?
+
+    func validate() throws {
+        try validateWorkers(workers: workers, threads: threads)
+    }
 
     @Option(help: "Timed steps per batch size (after 2 warm-up steps).")
     var steps: Int = 8
@@ -27,6 +35,7 @@ struct BenchTrainCommand: ParsableCommand {
     var preset: String = "S"
 
     func run() throws {
+        let threads = workers ?? self.threads ?? 2
         guard let config = ModelConfig.preset(named: preset) else { throw ValidationError("--preset must be S, XS or XXS") }
         print("moemae bench train: \(config.preset) preset, \(threads) worker thread(s), OpenBLAS kernel \(BLAS.coreName), single-threaded per worker")
         for b in batch {

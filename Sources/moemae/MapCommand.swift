@@ -85,16 +85,11 @@ struct MapCommand: ParsableCommand {
     }
 
     func run() throws {
-        let o: MapOptions
-        do { o = try options() } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
-        try MapCommand.execute(o)
+        try MapCommand.execute(try options())
     }
 
-    /// Runs a map job with signal handling, prints where the maps are, maps errors to exit codes:
-    /// 1 for errors, 128 + signal number when interrupted (130 for Ctrl-C, 143 for SIGTERM).
+    /// Runs a map job with signal handling, prints where the maps are. Interruptions exit with 128 + signal
+    /// number (130 for Ctrl-C, 143 for SIGTERM); other errors propagate (`error: …`, exit 1, MoEMAECommand.reportFailure).
     static func execute(_ options: MapOptions) throws {
         // A file-size limit (ulimit -f) must surface as a write error (EFBIG), not kill the process.
         signal(SIGXFSZ, SIG_IGN)
@@ -119,9 +114,6 @@ struct MapCommand: ParsableCommand {
             let reason = token.reason ?? .requested
             FileHandle.standardError.write(Data("error: \(PipelineInterrupted(reason: reason))\n".utf8))
             if case .signal(let s) = reason { throw ExitCode(128 + s) }
-            throw ExitCode(1)
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `moemae`: Landsat scenes → 40×40 tiles → MoE-MAE embeddings → land-cover and expert maps.
 @main
@@ -19,4 +20,41 @@ struct MoEMAECommand: ParsableCommand {
             WeightsCommand.self,
         ]
     )
+
+    /// Parses the command line and runs the chosen subcommand; the one place where errors become exit
+    /// statuses, so every subcommand reports them alike (see ``reportFailure(_:)``).
+    static func main() {
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)   // usage errors, --help, --version: ArgumentParser's text and status
+        }
+        do {
+            try command.run()
+        } catch {
+            reportFailure(error)
+        }
+    }
+
+    /// Reports an error thrown while a subcommand runs and exits.
+    /// - `ExitCode` (the command already reported, e.g. 130 after Ctrl-C) and ArgumentParser's own outcomes
+    ///   (`CleanExit`, help, a `ValidationError` = a usage error: `Error: …` with the usage text, status 64),
+    ///   i.e. whatever ArgumentParser does not count as a plain failure, go to ArgumentParser.
+    /// - Anything else is a runtime error (bad file, conflicting inputs): one line `error: <description>` on
+    ///   stderr (the description names the file and what is wrong), exit status 1.
+    static func reportFailure(_ error: Error) -> Never {
+        if error is ExitCode || exitCode(for: error) != .failure {
+            exit(withError: error)
+        }
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        Foundation.exit(1)
+    }
+}
+
+/// A runtime error of the command line itself (not of a library module): its description is the whole
+/// message, naming the file or option and what is wrong; reported as `error: …`, exit status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

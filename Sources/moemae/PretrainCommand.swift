@@ -53,8 +53,15 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Hour convention fed to the model: utc (true UTC hour) or published (first digit of the hour). Default: the datasets' policy.")
     var hour: String?
 
-    @Option(help: "Threads: each batch is split over this many workers (each with single-threaded OpenBLAS).")
-    var threads: Int = 2
+    @Option(help: "Workers: each batch is split over this many threads, each with single-threaded OpenBLAS (default: 2).")
+    var workers: Int?
+
+    /// The old name of --workers, still accepted so existing commands keep working.
+    @Option(help: .hidden)
+    var threads: Int?
+
+    /// Worker threads: --workers, else the old --threads, else 2.
+    var workerCount: Int { workers ?? threads ?? 2 }
 
     @Option(name: .customLong("max-steps"), help: "Stop after this many optimizer steps in total (the schedule still spans all epochs); for time-boxed runs.")
     var maxSteps: Int?
@@ -69,6 +76,7 @@ struct PretrainCommand: ParsableCommand {
     var weights: String?
 
     mutating func validate() throws {
+        try validateWorkers(workers: workers, threads: threads)
         if verifyGradients != nil {
             if weights == nil { throw ValidationError("--verify-gradients needs --weights WEIGHTS.safetensors") }
             return
@@ -89,7 +97,7 @@ struct PretrainCommand: ParsableCommand {
     }
 
     private func verify(grads: String, weights: String) throws {
-        let r = try GradientVerification.run(gradients: grads, weights: weights, workers: threads)
+        let r = try GradientVerification.run(gradients: grads, weights: weights, workers: workerCount)
         print("batch: \(r.tiles) tiles, \(r.kept) kept patches each; noise-free gates, expert dropout off")
         for l in r.losses {
             print(String(format: "%-14@ %.7f  reference %.7f  relative difference %.2e", l.name as NSString, l.value, l.reference, l.relativeDifference))
@@ -118,6 +126,26 @@ struct PretrainCommand: ParsableCommand {
         }
     }
 
+    /// The checkpoint of the run in `folder` (for --resume), with one-line errors naming the folder:
+    /// missing, not a folder, or not a moemae training folder (no or an unreadable checkpoint).
+    static func readCheckpoint(folder: String) throws -> TrainingCheckpoint {
+        var isDir: ObjCBool = false
+        let hint = "--resume takes the --out folder of an earlier `moemae pretrain` run"
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir) else {
+            throw CommandFailure("\(folder): no such folder; \(hint)")
+        }
+        guard isDir.boolValue else { throw CommandFailure("\(folder): is a file, not a folder; \(hint)") }
+        let path = (folder as NSString).appendingPathComponent(TrainingCheckpoint.fileName)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CommandFailure("\(folder): not a moemae training folder (it holds no \(TrainingCheckpoint.fileName)); \(hint)")
+        }
+        do {
+            return try TrainingCheckpoint.read(folder: folder)
+        } catch ModelError.invalidInput(let message) {
+            throw CommandFailure(message)   // already names the file and what is wrong
+        }
+    }
+
     private func train() throws {
         let fm = FileManager.default
         var run: PretrainingRun
@@ -128,11 +156,11 @@ struct PretrainCommand: ParsableCommand {
         var datasetPaths = datasets
         if let resume {
             folder = out ?? resume
-            let ck = try TrainingCheckpoint.read(folder: resume)
+            let ck = try Self.readCheckpoint(folder: resume)
             run = ck.run; store = ck.store; optimizer = ck.optimizer; encoding = ck.weightsMetadata.inputEncoding
             if datasetPaths.isEmpty { datasetPaths = run.datasets }
             if datasetPaths != run.datasets {
-                throw ValidationError("--resume: the run was trained on \(run.datasets); give the same datasets (or none)")
+                throw PretrainOptionConflict(description: "--resume \(resume): the run was trained on \(run.datasets.joined(separator: ", ")); give the same datasets (or none)")
             }
             stderrLine("resuming \(resume) at step \(ck.optimizer.step) of \(run.totalSteps)")
         } else {
@@ -151,7 +179,7 @@ struct PretrainCommand: ParsableCommand {
                 let sd = try StateDict.load(path: initWeights)
                 let config = try ModelConfig.infer(from: sd)
                 guard config.decoder != nil else {
-                    throw ValidationError("\(initWeights): has no decoder weights (decoder_embed.*); pretraining needs the whole masked autoencoder")
+                    throw CommandFailure("\(initWeights): has no decoder weights (decoder_embed.*); pretraining needs the whole masked autoencoder")
                 }
                 // --init decides the model size; a --preset that says otherwise is a mistake, not ignored.
                 if let preset, preset.uppercased() != config.preset.uppercased() {
@@ -170,7 +198,7 @@ struct PretrainCommand: ParsableCommand {
             } else {
                 let policies = Set(opened.map(\.hourPolicy.rawValue))
                 guard policies.count <= 1 else {
-                    throw ValidationError("the datasets use different hour policies (\(policies.sorted().joined(separator: ", "))); choose one with --hour")
+                    throw PretrainOptionConflict(description: "the datasets \(datasetPaths.joined(separator: ", ")) use different hour policies (\(policies.sorted().joined(separator: ", "))); choose one with --hour")
                 }
                 encoding.hour = HourEncoding(rawValue: policies.first ?? "utc") ?? .utc
             }
@@ -178,11 +206,11 @@ struct PretrainCommand: ParsableCommand {
         }
         let source = try DatasetTileSource(datasets: opened, minValid: run.minValid)
         if resume != nil && source.count != run.tiles {
-            throw ValidationError("--resume: the datasets now hold \(source.count) training tiles, the run had \(run.tiles)")
+            throw PretrainOptionConflict(description: "--resume \(resume ?? ""): the datasets \(datasetPaths.joined(separator: ", ")) now hold \(source.count) training tiles, the run had \(run.tiles)")
         }
         run.tiles = source.count
         try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let trainer = try Pretrainer(store: store, optimizer: optimizer, run: run, encoding: encoding, source: source, workers: threads)
+        let trainer = try Pretrainer(store: store, optimizer: optimizer, run: run, encoding: encoding, source: source, workers: workerCount)
         stderrLine("pretraining \(store.config.preset) (\(store.layout.totalCount) parameters) on \(source.count) tiles"
                    + (source.skipped > 0 ? " (\(source.skipped) below --min-valid \(run.minValid) skipped)" : "")
                    + "; \(run.epochs) epochs × \(run.stepsPerEpoch) steps of \(run.batchSize); hour policy \(encoding.hour.rawValue)")
@@ -235,7 +263,7 @@ final class TrainingLog {
         }
         let body = kept.isEmpty ? "" : kept.joined(separator: "\n") + "\n"
         guard fm.createFile(atPath: path, contents: body.data(using: .utf8)), let h = FileHandle(forWritingAtPath: path) else {
-            throw ValidationError("\(path): cannot write the training log")
+            throw CommandFailure("\(path): cannot write the training log")
         }
         h.seekToEndOfFile()
         handle = h
@@ -249,6 +277,12 @@ final class TrainingLog {
     }
 
     deinit { try? handle.close() }
+}
+
+/// Checks --workers and its old name --threads (of `pretrain` and `bench train`): positive, not both.
+func validateWorkers(workers: Int?, threads: Int?) throws {
+    if workers != nil && threads != nil { throw ValidationError("--threads is the old name of --workers; give only --workers") }
+    if let n = workers ?? threads, n < 1 { throw ValidationError("--workers must be at least 1") }
 }
 
 fileprivate func stderrLine(_ s: String) {

@@ -31,11 +31,7 @@ struct RunCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        var options: MapOptions
-        do { options = try PipelineFile.load(path: file) } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        var options = try PipelineFile.load(path: file)
         if overwrite { options.overwrite = true }
         if resume { options.resume = true }
         if quiet { options.quiet = true }

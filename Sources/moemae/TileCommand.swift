@@ -100,8 +100,7 @@ struct TileCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("error: \(out): \(signalName(s)) received; stopped and removed the unfinished dataset\n".utf8))
                 throw ExitCode(128 + s)
             }
-            FileHandle.standardError.write(Data("error: \(e.description)\n".utf8))
-            throw ExitCode(1)
+            throw e
         }
     }
 }

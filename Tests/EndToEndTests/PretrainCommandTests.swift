@@ -33,7 +33,7 @@ final class PretrainCommandTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
         var r = try moemae(["tile", "\(sharedDirectory)/data/patches/bigearthnet-l-sample", "--out", data, "--quiet"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        let common = ["--preset", "XXS", "--epochs", "2", "--batch-size", "64", "--seed", "5", "--threads", "2", "--checkpoint-every", "0"]
+        let common = ["--preset", "XXS", "--epochs", "2", "--batch-size", "64", "--seed", "5", "--workers", "2", "--checkpoint-every", "0"]
         r = try moemae(["pretrain", data, "--out", tmp + "/a"] + common)
         XCTAssertEqual(r.status, 0, r.stderr)
         let log = try String(contentsOfFile: tmp + "/a/train.jsonl", encoding: .utf8).split(separator: "\n")
@@ -44,7 +44,7 @@ final class PretrainCommandTests: XCTestCase {
         }
         r = try moemae(["pretrain", data, "--out", tmp + "/b", "--max-steps", "3"] + common)
         XCTAssertEqual(r.status, 0, r.stderr)
-        r = try moemae(["pretrain", "--resume", tmp + "/b", "--threads", "2"])
+        r = try moemae(["pretrain", "--resume", tmp + "/b", "--threads", "2"])   // the old name of --workers still works
         XCTAssertEqual(r.status, 0, r.stderr)
         let a = try Data(contentsOf: URL(fileURLWithPath: tmp + "/a/weights.safetensors"))
         let b = try Data(contentsOf: URL(fileURLWithPath: tmp + "/b/weights.safetensors"))
@@ -55,7 +55,7 @@ final class PretrainCommandTests: XCTestCase {
         // --overwrite starts afresh.
         r = try moemae(["pretrain", data, "--out", tmp + "/a", "--max-steps", "1"] + common)
         XCTAssertEqual(r.status, 1, r.stderr)
-        XCTAssertEqual(r.stderr, "Error: \(tmp)/a/weights.safetensors: already exists (an earlier pretraining run); continue it with --resume \(tmp)/a, choose another --out, or pass --overwrite to start afresh\n")
+        XCTAssertEqual(r.stderr, "error: \(tmp)/a/weights.safetensors: already exists (an earlier pretraining run); continue it with --resume \(tmp)/a, choose another --out, or pass --overwrite to start afresh\n")
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: tmp + "/a/weights.safetensors")), a, "the earlier model is untouched")
         r = try moemae(["pretrain", data, "--out", tmp + "/a", "--max-steps", "1", "--overwrite"] + common)
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -64,7 +64,7 @@ final class PretrainCommandTests: XCTestCase {
         let xxs = "\(sharedDirectory)/golden/weights-xxs-public.safetensors"
         r = try moemae(["pretrain", data, "--out", tmp + "/d", "--init", xxs, "--preset", "S", "--max-steps", "1"])
         XCTAssertEqual(r.status, 1, r.stderr)
-        XCTAssertEqual(r.stderr, "Error: --preset S conflicts with --init \(xxs), which holds preset XXS weights; leave out --preset\n")
+        XCTAssertEqual(r.stderr, "error: --preset S conflicts with --init \(xxs), which holds preset XXS weights; leave out --preset\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: tmp + "/d/weights.safetensors"))
         // Bad input: a clear error naming the file.
         r = try moemae(["pretrain", tmp + "/nothing", "--out", tmp + "/c"])

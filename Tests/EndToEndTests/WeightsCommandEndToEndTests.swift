@@ -100,7 +100,7 @@ final class WeightsCommandEndToEndTests: XCTestCase {
         // name of every command): one line, exit 1, no usage text; --force is still accepted.
         let again = try moemae(["weights", "import", Self.golden("checkpoint-public.pth"), "--out", out])
         XCTAssertEqual(again.status, 1, again.stderr)
-        XCTAssertEqual(again.stderr, "Error: \(out): already exists; choose another --out or pass --overwrite to replace it\n")
+        XCTAssertEqual(again.stderr, "error: \(out): already exists; choose another --out or pass --overwrite to replace it\n")
         // A safetensors file given to import: named as such, nothing written.
         let twice = try moemae(["weights", "import", out, "--out", out + ".again"])
         XCTAssertEqual(twice.status, 1, twice.stderr)
