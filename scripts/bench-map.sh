@@ -62,8 +62,8 @@ PY
 }
 
 echo "workers=$workers batch=$batch blas-threads=$blas; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
-# The encoder alone, same batch size (it measures 1×1, 1×2 and 2×1 workers × BLAS threads itself).
-"$bin" bench encoder --weights "$weights" --batch-size "$batch" || echo "(moemae bench encoder not available in this build)"
+# The encoder alone, with the same workers, batch size and BLAS threads as the map runs.
+"$bin" bench encoder --weights "$weights" --workers "$workers" --batch-size "$batch" --blas-threads "$blas"
 run_map "$scene" "1x"
 run_map "$big4" "4x-wide-and-tall"
 run_map "$tall4" "4x-tall"

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MoEMAE
+import Pipeline
 import Probe
 import SafeTensors
 import Tiling
@@ -49,14 +50,16 @@ struct EmbedCommand: ParsableCommand {
     @Option(name: .long, help: "Seed of the random masks (with --mask-ratio).")
     var seed: UInt64 = 0
 
+    // Same names and defaults as `moemae map` (2 workers × 1 BLAS thread: the fastest encoder setting on
+    // a 2-core machine, docs/performance.md).
     @Option(name: .long, help: "Tiles per batch.")
-    var batchSize: Int = 64
+    var batchSize: Int = MapOptions.defaultBatchSize
 
-    @Option(name: .long, help: "Encoder workers (each with its own workspace).")
-    var workers: Int = 1
+    @Option(name: .long, help: "Encoder workers running batches in parallel (each with its own workspace).")
+    var workers: Int = MapOptions.defaultWorkers
 
-    @Option(name: .long, help: "OpenBLAS threads per matrix product.")
-    var blasThreads: Int = 2
+    @Option(name: .long, help: "OpenBLAS threads per matrix product (per worker).")
+    var blasThreads: Int = MapOptions.defaultBLASThreads
 
     @Flag(name: .long, help: "Accept datasets whose bands are not SR_B1…SR_B7 or whose scenes are not model_ready (results are not meaningful for the published weights).")
     var allowNonSr = false
@@ -77,14 +80,7 @@ struct EmbedCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            try embed()
-        } catch let e as ExitCode {
-            throw e
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        try embed()   // errors: `error: …`, exit 1 (MoEMAECommand.reportFailure)
     }
 
     private func progress(_ s: String) {

@@ -134,6 +134,15 @@ final class EmbedCommandTests: XCTestCase {
         XCTAssertNotEqual(results[0], results[2])
     }
 
+    /// Without speed options embed runs as `moemae map` does: 2 workers × 1 BLAS thread (docs/performance.md).
+    func testDefaultsAreTwoWorkersOfOneBLASThread() throws {
+        let shard = dir + "/shard.safetensors"
+        _ = try writeShard(shard)
+        let r = try moemae(["embed", shard, "--weights", sharedDirectory + "/golden/weights-xxs-public.safetensors", "--out", dir + "/e.safetensors"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("2 worker(s) × 1 BLAS thread(s)"), r.stderr)
+    }
+
     func testHelpDocumentsTheOutputs() throws {
         let r = try moemae(["embed", "--help"])
         XCTAssertEqual(r.status, 0)
