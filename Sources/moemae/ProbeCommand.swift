@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import MoEMAE
 import Probe
+import SafeTensors
 
 /// `moemae probe`: fit, import, apply and evaluate linear probes on tile embeddings (docs/probes.md).
 struct ProbeCommand: ParsableCommand {
@@ -208,7 +210,7 @@ extension ProbeCommand {
         @Option(name: .long, help: "Decision threshold of every class (multilabel).")
         var threshold: Double = LinearProbe.defaultThreshold
 
-        @Option(name: .long, help: "Encoder weights file the coefficients were fitted for (its SHA-256 is recorded).")
+        @Option(name: .long, help: "Encoder weights file the coefficients were fitted for (its SHA-256 is recorded; a safetensors weights file must have the probe's embedding dimension).")
         var weights: String?
 
         @Option(name: .long, help: "Output probe file (.safetensors).")
@@ -234,12 +236,29 @@ extension ProbeCommand {
             let hash = try weights.map { try FileDigest.sha256(ofFile: $0) } ?? ""
             let probe = try LinearProbe.imported(npz: archive, classNames: names, task: task, feature: feature,
                                                  weightsSHA256: hash, threshold: threshold)
+            if let weights { try ProbeCommand.checkDimension(of: probe, archive: archive, weights: weights) }
             try probe.write(to: out)
             print("wrote \(out): \(task.rawValue) probe, \(probe.classCount) classes × \(probe.dimension) dimensions (\(feature.rawValue))")
             if hash.isEmpty { print("note: no --weights given: the probe does not record which encoder it belongs to") }
         }
     }
 
+    /// `probe import --weights`: when `weights` is a safetensors file it must be MoE-MAE weights whose embedding dimension D is
+    /// the probe's (coef [C, D]); `moemae map` would refuse the pair later. Any other file (e.g. a
+    /// checkpoint kept elsewhere) only lends its SHA-256, and a note says the dimension is unchecked.
+    static func checkDimension(of probe: LinearProbe, archive: String, weights: String) throws {
+        guard (try? SafeTensorsFile(path: weights)) != nil else {
+            print("note: --weights \(weights) is not a safetensors file: only its SHA-256 is recorded; the probe's dimension (\(probe.dimension)) is not checked against it")
+            return
+        }
+        let config = try ModelConfig.infer(from: try StateDict.load(path: weights))
+        guard probe.dimension == config.embedDim else {
+            throw CommandFailure("\(archive): coef has \(probe.dimension) columns (embedding dimension) but --weights \(weights) is a \(config.preset) encoder of dimension \(config.embedDim); fit the coefficients on embeddings of these weights")
+        }
+    }
+}
+
+extension ProbeCommand {
     struct Predict: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Score embeddings with a probe: class probabilities and labels per tile."

@@ -248,12 +248,33 @@ final class ProbeEndToEndTests: XCTestCase {
         """)
         let imported = try probe(["import", path("coef.npz"), "--classes-file", path("names.json"), "--weights", path("weights.bin"), "--out", path("imp.safetensors")])
         XCTAssertEqual(imported.status, 0, imported.stderr)
+        // weights.bin is not a safetensors file: only its SHA-256 is recorded, and the output says the dimension is unchecked.
+        XCTAssertTrue(imported.stdout.contains("weights.bin is not a safetensors file") && imported.stdout.contains("not checked"), imported.stdout)
         let predict = try probe(["predict", "--embeddings", path("embeddings.safetensors"), "--probe", path("imp.safetensors"), "--out", path("imp-scores.safetensors")])
         XCTAssertEqual(predict.status, 0, predict.stderr)
         let ours = try SafeTensorsFile(path: path("imp-scores.safetensors")).array("scores", as: Float.self)
         let theirs = try SafeTensorsFile(path: path("sk.safetensors")).array("p", as: Float.self)
         XCTAssertLessThan(zip(ours, theirs).map { abs($0 - $1) }.max()!, 1e-5)
         XCTAssertEqual(try SafeTensorsFile(path: path("imp-scores.safetensors")).check("labels", dtype: .i32).shape, [200])
+    }
+
+    /// `probe import --weights W` with real (safetensors) weights: the coefficients must have W's embedding
+    /// dimension (XXS: 108), or the import is refused naming both files (`map` would refuse the pair later).
+    func testImportChecksTheDimensionAgainstRealWeights() throws {
+        let xxs = sharedDirectory + "/golden/weights-xxs-public.safetensors"
+        _ = try python("""
+        import numpy as np
+        rng = np.random.default_rng(1)
+        for d in (100, 108):
+            np.savez(f"coef{d}.npz", coef=rng.normal(size=(3, d)), intercept=rng.normal(size=3))
+        """)
+        var r = try probe(["import", path("coef100.npz"), "--classes", "a,b,c", "--weights", xxs, "--out", path("p100.safetensors")])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(r.stderr, "error: \(path("coef100.npz")): coef has 100 columns (embedding dimension) but --weights \(xxs) is a XXS encoder of dimension 108; fit the coefficients on embeddings of these weights\n")
+        XCTAssertFalse(exists("p100.safetensors") || exists("p100.safetensors.partial"))
+        r = try probe(["import", path("coef108.npz"), "--classes", "a,b,c", "--weights", xxs, "--out", path("p108.safetensors")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("3 classes × 108 dimensions") && !r.stdout.contains("not checked"), r.stdout)
     }
 
     func testBadInputsFailClearlyAndWriteNothing() throws {
