@@ -1,7 +1,8 @@
 import CKernels
 
-/// Element-wise and row-wise kernels (LayerNorm, softmax, SiLU, bias) written with `SIMD8<Float>`
-/// so they vectorise; the matrix products are in ``BLAS``. No allocation anywhere in here.
+/// Element-wise and row-wise kernels (LayerNorm, bias, the scalar exp of the gate) written with
+/// `SIMD8<Float>` so they vectorise; softmax and the gated SiLU call the AVX2 kernels of
+/// `Sources/CKernels`; the matrix products are in ``BLAS``. No allocation anywhere in here.
 enum VectorKernels {
     typealias V8 = SIMD8<Float>
 
@@ -11,36 +12,6 @@ enum VectorKernels {
 
     @inline(__always) static func store(_ v: V8, _ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self)
-    }
-
-    /// e^x, 8 lanes, relative error ≈ 1 ulp on [-87, 88] (Cephes `expf`: range reduction by
-    /// n = round(x·log2 e) with ln 2 split in two, degree-6 polynomial, scale by 2^n through the
-    /// exponent bits). Inputs are clamped to [-87.3, 88.3], so e^x of very negative x is ≈1e-38, not 0.
-    @inline(__always) static func exp(_ xIn: V8) -> V8 {
-        // Clamp with masked selects (the generic `clamped` / `pointwiseMin` are not specialised here).
-        var x = xIn
-        let lo = V8(repeating: -87.3), hi = V8(repeating: 88.3)
-        x.replace(with: lo, where: x .< lo)
-        x.replace(with: hi, where: x .> hi)
-        // floor(x·log2 e + 0.5) without the generic rounding path: round to nearest through the
-        // 1.5·2^23 magic constant, then step down where that rounded up.
-        let t = x * 1.44269504088896341 + 0.5
-        let magic = V8(repeating: 12582912)
-        var fx = (t + magic) - magic
-        fx = fx - V8.zero.replacing(with: 1, where: fx .> t)
-        x = x - fx * 0.693359375
-        x = x + fx * 2.12194440e-4
-        let z = x * x
-        var y: V8 = V8(repeating: 1.9875691500e-4)
-        y = y * x + 1.3981999507e-3
-        y = y * x + 8.3334519073e-3
-        y = y * x + 4.1665795894e-2
-        y = y * x + 1.6666665459e-1
-        y = y * x + 5.0000001201e-1
-        y = y * z + x + 1
-        // fx is integral in [-126, 128]: its int value is the low mantissa bits of fx + 1.5·2^23.
-        let n = (unsafeBitCast(fx + magic, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
-        return y * unsafeBitCast(n, to: V8.self)
     }
 
     /// e^x with relative error ≈ 1 ulp on [-87, 88] (Cephes `expf`: range reduction by n = round(x·log2 e)
@@ -79,20 +50,6 @@ enum VectorKernels {
         var s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
         while i < n { s += p[i]; i &+= 1 }
         return s
-    }
-
-    /// Largest of `n ≥ 1` values (4 partial maxima).
-    @inline(__always) static func maximum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
-        var m0 = p[0], m1 = p[0], m2 = p[0], m3 = p[0]
-        var i = 0
-        while i + 4 <= n {
-            m0 = p[i] > m0 ? p[i] : m0; m1 = p[i + 1] > m1 ? p[i + 1] : m1
-            m2 = p[i + 2] > m2 ? p[i + 2] : m2; m3 = p[i + 3] > m3 ? p[i + 3] : m3
-            i &+= 4
-        }
-        while i < n { m0 = p[i] > m0 ? p[i] : m0; i &+= 1 }
-        let a = m0 > m1 ? m0 : m1, b = m2 > m3 ? m2 : m3
-        return a > b ? a : b
     }
 
     /// In-place softmax of `rows` rows of `cols` values (row stride `ld`), max-subtracted
