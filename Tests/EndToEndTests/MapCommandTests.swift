@@ -522,25 +522,49 @@ final class MapCommandTests: XCTestCase {
         return big
     }
 
+    /// What the interruption tests share: a 3× enlarged copy of the example scene (long enough to be
+    /// interrupted mid-run), a probe fitted on the test weights, and `map`'s arguments for one output folder.
+    struct InterruptibleMap {
+        static let product = "LC08_L2SP_008059_20191201_20200825_02_T1"
+        let scene: String
+        let probe: String
+
+        init(dir: String) throws {
+            scene = try MapCommandTests.largeScene(Self.product, into: dir)
+            probe = dir + "/probe.safetensors"
+            try MapCommandTests.writeProbe(to: probe, dimension: 144, weightsSHA: try MapCommandTests.sha256(MapCommandTests.weights))
+        }
+
+        /// One encoder worker and `batchSize` tiles per batch, writing to `out`, quiet.
+        func arguments(out: String, batchSize: Int) -> [String] {
+            ["map", scene, "--weights", MapCommandTests.weights, "--probe", probe, "--out", out, "--quiet",
+             "--batch-size", "\(batchSize)", "--workers", "1"]
+        }
+
+        /// Waits (at most 60 s) until the run writing to `out` has created its staging folder.
+        func waitForStaging(_ out: String) {
+            let deadline = Date().addingTimeInterval(60)
+            while !FileManager.default.fileExists(atPath: "\(out)/.moemae-partial-\(Self.product)") && Date() < deadline {
+                usleep(20_000)
+            }
+        }
+    }
+
     /// Ctrl-C mid-run: exit 130, one message, no final-named output.
     func testSIGINTStopsPromptlyWithoutFinalOutputs() throws {
         guard let binary = moemaeBinary else { throw XCTSkip("moemae binary not built") }
         let dir = makeTempDirectory("moemae-map-sigint")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let product = "LC08_L2SP_008059_20191201_20200825_02_T1"
-        let big = try Self.largeScene(product, into: dir)
-        let probe = dir + "/probe.safetensors"
-        try Self.writeProbe(to: probe, dimension: 144, weightsSHA: try Self.sha256(Self.weights))
+        let fixture = try InterruptibleMap(dir: dir)
         let out = dir + "/maps"
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = ["map", big, "--weights", Self.weights, "--probe", probe, "--out", out, "--quiet", "--batch-size", "8", "--workers", "1"]
+        p.arguments = fixture.arguments(out: out, batchSize: 8)
         let err = Pipe()
         p.standardError = err; p.standardOutput = FileHandle.nullDevice
         try p.run()
         // Interrupt once the run has started writing (its staging folder exists).
-        let deadline = Date().addingTimeInterval(60)
-        while !FileManager.default.fileExists(atPath: "\(out)/.moemae-partial-\(product)") && Date() < deadline { usleep(50_000) }
+        fixture.waitForStaging(out)
         usleep(500_000)
         let sent = Date()
         p.interrupt()
@@ -562,15 +586,10 @@ final class MapCommandTests: XCTestCase {
         guard let binary = moemaeBinary else { throw XCTSkip("moemae binary not built") }
         let dir = makeTempDirectory("moemae-map-burst")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let product = "LC08_L2SP_008059_20191201_20200825_02_T1"
-        let big = try Self.largeScene(product, into: dir)
-        let probe = dir + "/probe.safetensors"
-        try Self.writeProbe(to: probe, dimension: 144, weightsSHA: try Self.sha256(Self.weights))
+        let fixture = try InterruptibleMap(dir: dir)
         let out = dir + "/maps"
-        let run = try BoundedRun(binary, ["map", big, "--weights", Self.weights, "--probe", probe, "--out", out, "--quiet",
-                                          "--batch-size", "8", "--workers", "1"])
-        let deadline = Date().addingTimeInterval(60)
-        while !FileManager.default.fileExists(atPath: "\(out)/.moemae-partial-\(product)") && Date() < deadline { usleep(20_000) }
+        let run = try BoundedRun(binary, fixture.arguments(out: out, batchSize: 8))
+        fixture.waitForStaging(out)
         XCTAssertTrue(run.process.isRunning, "the run ended before it could be interrupted")
         for sig in [SIGTERM, SIGINT, SIGTERM, SIGINT, SIGTERM] { run.send(sig) }
         let stderr = run.wait(atMost: 60)
@@ -591,20 +610,15 @@ final class MapCommandTests: XCTestCase {
         guard let binary = moemaeBinary else { throw XCTSkip("moemae binary not built") }
         let dir = makeTempDirectory("moemae-map-force")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let product = "LC08_L2SP_008059_20191201_20200825_02_T1"
-        let big = try Self.largeScene(product, into: dir)
-        let probe = dir + "/probe.safetensors"
-        try Self.writeProbe(to: probe, dimension: 144, weightsSHA: try Self.sha256(Self.weights))
+        let fixture = try InterruptibleMap(dir: dir)
         // The first signal must land while the encoder is inside the 1,024-tile batch (≈ 10 s on one
         // worker; a batch is not interrupted). When it lands earlier — the reader still filling the batch,
         // which takes longer on a loaded machine — the run stops cleanly at once and there is nothing to
         // force, so the run is repeated with a later first signal.
         for (attempt, delay) in [UInt32(300_000), 1_500_000, 3_000_000].enumerated() {
             let out = dir + "/maps-\(attempt)"
-            let run = try BoundedRun(binary, ["map", big, "--weights", Self.weights, "--probe", probe, "--out", out, "--quiet",
-                                              "--batch-size", "1024", "--workers", "1"])
-            let deadline = Date().addingTimeInterval(60)
-            while !FileManager.default.fileExists(atPath: "\(out)/.moemae-partial-\(product)") && Date() < deadline { usleep(20_000) }
+            let run = try BoundedRun(binary, fixture.arguments(out: out, batchSize: 1024))
+            fixture.waitForStaging(out)
             usleep(delay)
             run.send(SIGINT)
             usleep(1_500_000)   // past the one-second grace period
@@ -632,15 +646,11 @@ final class MapCommandTests: XCTestCase {
         guard let binary = moemaeBinary else { throw XCTSkip("moemae binary not built") }
         let dir = makeTempDirectory("moemae-map-early")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let product = "LC08_L2SP_008059_20191201_20200825_02_T1"
-        let big = try Self.largeScene(product, into: dir)   // lasts well beyond the first second
-        let probe = dir + "/probe.safetensors"
-        try Self.writeProbe(to: probe, dimension: 144, weightsSHA: try Self.sha256(Self.weights))
+        let fixture = try InterruptibleMap(dir: dir)
         var handled = 0
         for (i, delay) in [0.05, 0.3, 0.8].enumerated() {
             let out = "\(dir)/maps-\(i)"
-            let run = try BoundedRun(binary, ["map", big, "--weights", Self.weights, "--probe", probe, "--out", out,
-                                              "--quiet", "--batch-size", "8", "--workers", "1"])
+            let run = try BoundedRun(binary, fixture.arguments(out: out, batchSize: 8))
             usleep(useconds_t(delay * 1e6))
             for _ in 0..<3 { run.send(SIGTERM) }
             let stderr = run.wait(atMost: 60)
