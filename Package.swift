@@ -83,7 +83,7 @@ let package = Package(
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "SafeTensors", "GeoRaster", "Tiling"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "GeoRaster", "SafeTensors"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "GeoRaster", "SafeTensors", "Probe"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SafeTensors", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -17,7 +17,10 @@ public enum BLAS {
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
 
-    /// Sets the number of threads OpenBLAS uses for one call (process-wide).
+    /// Sets the number of threads OpenBLAS uses for each call. The setting is process-wide (OpenBLAS
+    /// keeps one thread pool), so it belongs to the job, not to a worker or an engine: a job sets it
+    /// once when it is set up (`MapJob.run` from `MapOptions.blasThreads`, `moemae embed`, `moemae
+    /// pretrain`, each benchmark configuration) and nothing else changes it while the job runs.
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
 
     /// The number of threads OpenBLAS currently uses.

@@ -4,21 +4,20 @@ import Dispatch
 /// preallocated ``Workspace`` (nothing is allocated per tile or token). A batch is split into
 /// contiguous slices, one per worker; each worker runs every Linear of its slice as one GEMM.
 ///
-/// Threads: `workers` encoder workers × `blasThreads` OpenBLAS threads per call. On a 2-core machine
-/// either 1 worker × 2 BLAS threads or 2 workers × 1 BLAS thread (see docs/performance.md).
+/// Threads: `workers` encoder workers × the OpenBLAS threads per call. OpenBLAS's thread count is
+/// process-wide, so the engine does not set it: the job that owns the process sets it once when it is
+/// set up (``BLAS/setThreads(_:)``: `MapJob.run`, `embed`, the benchmarks). On a 2-core machine either
+/// 1 worker × 2 BLAS threads or 2 workers × 1 BLAS thread (see docs/performance.md).
 /// A class because it owns the workspaces; one `encode` at a time (not reentrant).
 public final class InferenceEngine: @unchecked Sendable {
     public let model: MoEMAEModel
     public let workers: Int
-    public let blasThreads: Int
     private var encoderSpaces: [Workspace] = []
     private var decoderSpaces: [Workspace] = []
 
-    public init(model: MoEMAEModel, workers: Int = 1, blasThreads: Int = 1) {
+    public init(model: MoEMAEModel, workers: Int = 1) {
         self.model = model
         self.workers = max(1, workers)
-        self.blasThreads = max(1, blasThreads)
-        BLAS.setThreads(self.blasThreads)
     }
 
     public var config: ModelConfig { model.config }

@@ -79,7 +79,7 @@ public enum MapJob {
             }
             seen[s.id] = path
             if !options.overwrite && !options.resume {
-                let finalNames = ["\(s.id)_labels.tif", "\(s.id).stac.json", "\(s.id)_summary.json", "\(s.id)_experts.tif"]
+                let finalNames = MapProduct.alwaysWritten.map { $0.fileName(product: s.id) } + ["\(s.id).stac.json", "\(s.id)_summary.json"]
                 if let hit = finalNames.map({ (options.out as NSString).appendingPathComponent($0) })
                     .first(where: { FileManager.default.fileExists(atPath: $0) }) {
                     throw OutputError(path: hit, "already exists (scene \(s.id) was mapped into \(options.out) before); pass --overwrite to replace its outputs, --resume to keep them, or choose another --out")
@@ -107,6 +107,8 @@ public enum MapJob {
         let tokenLayers = try options.tokenExperts.resolve(layerCount: config.depth)
         let expertsPerLayer = (0..<config.depth).map { config.expertCount(layer: $0) }
         let progressMode = ProgressReporter.mode(quiet: options.quiet)
+        // OpenBLAS's thread count is process-wide: set once for the whole job (every worker uses it).
+        BLAS.setThreads(options.blasThreads)
         var fingerprintOptions = options.outputAffecting
         fingerprintOptions["hour"] = hour.rawValue
         let runFacts = ["weights_sha256": weightsSHA, "probe_sha256": probeSHA, "preset": config.preset,
@@ -133,8 +135,7 @@ public enum MapJob {
                                                          options: fingerprintOptions)
                 let result = try SceneMapper.run(scene: scene, source: source, layout: layout, options: options, fingerprint: fingerprint,
                                                  cancellation: cancellation, progressMode: progressMode, runFacts: runFacts, note: note) { _ in
-                    MoEMAEBatchEncoder(model: model, probe: probe, encoding: encoding, blasThreads: options.blasThreads,
-                                       keepScores: options.scores, keepEmbeddings: options.embeddings)
+                    MoEMAEBatchEncoder(model: model, probe: probe, encoding: encoding, keepScores: options.scores, keepEmbeddings: options.embeddings)
                 }
                 results.append(result)
             } catch let e as PipelineInterrupted where !results.isEmpty {

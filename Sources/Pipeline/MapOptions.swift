@@ -89,12 +89,18 @@ public struct MapOptions: Equatable, Sendable {
     public var allowNonSR = false
     /// Replace existing outputs with final names in `out`.
     public var overwrite = false
+    /// Seconds between checkpoints of a scene's writer (`fsync` of the row store + `progress.json`): an
+    /// interrupted run loses at most this much work; checkpointing every row would cost an `fsync` per
+    /// row. A parameter of the job for library callers and tests (0 = every row), not a command-line
+    /// option and not output-affecting.
+    public var checkpointInterval: Double = MapOptions.defaultCheckpointInterval
 
     /// Defaults measured on the 2-core reference machine (docs/performance.md, "Map").
     public static let defaultWorkers = 2
     public static let defaultBatchSize = 64
     public static let defaultBLASThreads = 1
     public static let defaultQueueDepth = 4
+    public static let defaultCheckpointInterval = 1.0
 
     /// The option names shared by `moemae map` and pipeline files, in documentation order.
     public static let fieldNames = [

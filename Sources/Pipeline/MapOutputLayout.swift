@@ -1,8 +1,11 @@
 /// What a scene's map outputs hold, and how one tile row of them is laid out in the row store.
 ///
-/// A row record (one tile row of the grid, `cols` tiles) is band-sequential:
-/// `labels` u8 [cols] · `experts` u8 [L, cols] · `token experts` u8 [Lt, 10, 10·cols] ·
-/// `scores` f32 [C, cols] · `embeddings` f32 [D, cols] (the last three only when requested).
+/// A row record (one tile row of the grid, `cols` tiles) is the written products of
+/// ``MapProduct/all`` one after another, each band-sequential: `labels` u8 [cols] · `experts` u8 [L, cols] ·
+/// `token experts` u8 [Lt, 10, 10·cols] · `scores` f32 [C, cols] · `embeddings` f32 [D, cols] (the
+/// last three only when requested). A part may start at any byte offset (e.g. scores after an odd
+/// number of bytes): it is read and written with unaligned raw loads and stores only, never through a
+/// typed pointer into the record.
 public struct MapOutputLayout: Sendable, Equatable {
     /// Nodata of the UInt8 rasters (labels, experts, token experts).
     public static let byteNoData: UInt8 = 255
@@ -35,26 +38,49 @@ public struct MapOutputLayout: Sendable, Equatable {
 
     public var layers: Int { expertsPerLayer.count }
     public var classCount: Int { classNames.count }
-    static let p = TileRouting.patchesPerSide
 
-    var labelsOffset: Int { 0 }
-    var expertsOffset: Int { gridCols }
-    var tokenOffset: Int { expertsOffset + layers * gridCols }
-    var tokenBytes: Int { tokenLayers.count * Self.p * Self.p * gridCols }
-    var scoresOffset: Int { tokenOffset + tokenBytes }
-    var scoresBytes: Int { writeScores ? classCount * gridCols * 4 : 0 }
-    var embeddingsOffset: Int { scoresOffset + scoresBytes }
-    var embeddingsBytes: Int { (embeddingDimension ?? 0) * gridCols * 4 }
+    /// A written product and where its part of a row record lies.
+    public struct Part {
+        public let product: MapProduct
+        /// Byte offset in the record.
+        public let offset: Int
+        public let bands: Int
+        /// Samples per pixel row of a band (grid columns × pixels per tile side).
+        public let width: Int
+        /// Pixel rows per tile row (pixels per tile side).
+        public let height: Int
+        public var byteCount: Int { bands * width * height * product.sampleType.size }
+
+        /// The part inside a record starting at `record`.
+        func row(in record: UnsafeMutableRawPointer) -> ProductRow {
+            ProductRow(base: record + offset, sampleType: product.sampleType, bands: bands, width: width, height: height)
+        }
+    }
+
+    /// The products this layout writes, in ``MapProduct/all`` order, with their place in a row record.
+    public var parts: [Part] {
+        var offset = 0
+        var out: [Part] = []
+        for product in MapProduct.all where product.isWritten(self) {
+            let s = product.grid.pixelsPerTileSide
+            let part = Part(product: product, offset: offset, bands: product.bandCount(self), width: gridCols * s, height: s)
+            out.append(part)
+            offset += part.byteCount
+        }
+        return out
+    }
+
     /// Bytes of one row record.
-    public var recordBytes: Int { embeddingsOffset + embeddingsBytes }
+    public var recordBytes: Int { parts.reduce(0) { $0 + $1.byteCount } }
 
     /// A row record with every tile set to nodata.
     func emptyRecord() -> [UInt8] {
         var r = [UInt8](repeating: Self.byteNoData, count: recordBytes)
-        if scoresBytes + embeddingsBytes > 0 {
-            r.withUnsafeMutableBytes { raw in
-                let f = raw.baseAddress!.advanced(by: scoresOffset).assumingMemoryBound(to: Float.self)
-                for i in 0..<((scoresBytes + embeddingsBytes) / 4) { f[i] = Self.floatNoData }
+        r.withUnsafeMutableBytes { raw in
+            for part in parts where part.product.sampleType == .float32 {
+                for i in 0..<(part.byteCount / 4) {
+                    raw.storeBytes(of: Self.floatNoData, toByteOffset: part.offset + 4 * i, as: Float.self)
+                }
             }
         }
         return r
@@ -65,6 +91,7 @@ public struct MapOutputLayout: Sendable, Equatable {
 /// complete rows and of the row being filled apart (so a checkpoint never counts a half row).
 public struct RowAssembler {
     public let layout: MapOutputLayout
+    private let parts: [MapOutputLayout.Part]
     /// The tile row being filled.
     public private(set) var row: Int
     private var record: [UInt8]
@@ -74,7 +101,7 @@ public struct RowAssembler {
     private var pending: SceneStatistics
 
     public init(layout: MapOutputLayout, startRow: Int, committed: SceneStatistics) {
-        self.layout = layout; row = startRow; self.committed = committed
+        self.layout = layout; parts = layout.parts; row = startRow; self.committed = committed
         record = layout.emptyRecord()
         pending = SceneStatistics(classCount: layout.classCount, expertsPerLayer: layout.expertsPerLayer)
     }
@@ -86,54 +113,27 @@ public struct RowAssembler {
         let L = layout.layers, T = layout.tokens, K = layout.slots, cols = layout.gridCols
         let routingPerTile = L * T * K
         let C = layout.classCount, D = layout.embeddingDimension ?? 0
-        let p2 = MapOutputLayout.p * MapOutputLayout.p
         guard result.labels.count * routingPerTile == result.routing.count else {
             throw MapOptionsError("internal: routing of \(result.routing.count) values for \(result.labels.count) tiles")
         }
         var mappedIndex = 0
-        var tileExperts = [UInt8](repeating: 0, count: L)
-        var patchExperts = [UInt8](repeating: 0, count: p2)
         for tile in result.tiles {
             precondition(Int(tile.row) == row && Int(tile.col) == filled,
                          "RowAssembler: tile (\(tile.row), \(tile.col)) arrived, expected (\(row), \(filled))")
-            let c = filled
             if tile.status == .mapped {
                 let m = mappedIndex
                 mappedIndex += 1
                 let label = result.labels[m]
-                record[layout.labelsOffset + c] = label
                 pending.tilesMapped += 1
                 if Int(label) < C { pending.classCounts[Int(label)] += 1 }
+                let scores = result.scores.flatMap { $0.count >= (m + 1) * C ? $0[(m * C)..<((m + 1) * C)] : nil }
+                let embedding = D > 0 ? result.embeddings.flatMap { $0.count >= (m + 1) * D ? $0[(m * D)..<((m + 1) * D)] : nil } : nil
                 result.routing.withUnsafeBufferPointer { all in
                     let r = UnsafeBufferPointer(rebasing: all[(m * routingPerTile)..<((m + 1) * routingPerTile)])
                     pending.expertUsage.add(tileExperts: r, tokens: T, slots: K)
-                    tileExperts.withUnsafeMutableBufferPointer {
-                        TileRouting.majorityTopExpert(routing: r, layers: L, tokens: T, slots: K, into: $0)
-                    }
-                    for l in 0..<L { record[layout.expertsOffset + l * cols + c] = tileExperts[l] }
-                    for (i, layer) in layout.tokenLayers.enumerated() {
-                        patchExperts.withUnsafeMutableBufferPointer {
-                            TileRouting.patchTopExperts(routing: r, layer: layer, tokens: T, slots: K, into: $0)
-                        }
-                        // Band i of the token raster: 10 rows of 10·cols pixels for this tile row.
-                        let band = layout.tokenOffset + i * p2 * cols
-                        for pr in 0..<MapOutputLayout.p {
-                            for pc in 0..<MapOutputLayout.p {
-                                record[band + pr * (MapOutputLayout.p * cols) + c * MapOutputLayout.p + pc] = patchExperts[pr * MapOutputLayout.p + pc]
-                            }
-                        }
-                    }
-                }
-                if layout.writeScores, let s = result.scores {
+                    let mapped = MappedTile(layout: layout, column: filled, label: label, routing: r, scores: scores, embedding: embedding)
                     record.withUnsafeMutableBytes { raw in
-                        let f = raw.baseAddress!.advanced(by: layout.scoresOffset).assumingMemoryBound(to: Float.self)
-                        for k in 0..<C { f[k * cols + c] = s[m * C + k] }
-                    }
-                }
-                if D > 0, let e = result.embeddings {
-                    record.withUnsafeMutableBytes { raw in
-                        let f = raw.baseAddress!.advanced(by: layout.embeddingsOffset).assumingMemoryBound(to: Float.self)
-                        for k in 0..<D { f[k * cols + c] = e[m * D + k] }
+                        for part in parts { part.product.fill(mapped, part.row(in: raw.baseAddress!)) }
                     }
                 }
             } else if tile.status == .noValidPixels {

@@ -25,50 +25,76 @@ public struct TileRef: Sendable, Equatable {
     }
 }
 
+/// The encoder inputs of the mapped tiles of a ``TileStrip`` or ``TileBatch``, one entry per mapped
+/// tile in raster order (the tiles without pixels are not listed).
+public struct MappedTileInputs: Sendable, Equatable {
+    /// Raw digital numbers, `[mapped, B, S, S]` in the model's band order.
+    public var pixels: [UInt16] = []
+    /// Per mapped tile: ISO week, true UTC hour with fraction, tile-centre latitude and longitude (degrees).
+    public var week: [Int] = []
+    public var hour: [Double] = []
+    public var lat: [Double] = []
+    public var lon: [Double] = []
+
+    public init(pixels: [UInt16] = [], week: [Int] = [], hour: [Double] = [], lat: [Double] = [], lon: [Double] = []) {
+        self.pixels = pixels; self.week = week; self.hour = hour; self.lat = lat; self.lon = lon
+    }
+
+    /// Mapped tiles held.
+    public var count: Int { week.count }
+
+    /// Appends mapped tile `m` of `other` (`valuesPerTile` pixel values per tile).
+    public mutating func append(_ m: Int, of other: MappedTileInputs, valuesPerTile: Int) {
+        pixels.append(contentsOf: other.pixels[(m * valuesPerTile)..<((m + 1) * valuesPerTile)])
+        week.append(other.week[m]); hour.append(other.hour[m]); lat.append(other.lat[m]); lon.append(other.lon[m])
+    }
+}
+
 /// Tiles of whole tile rows `firstRow ..< firstRow + rowCount`, as the tiler hands them to the batcher.
 ///
-/// `tiles` lists every grid tile of those rows in row-major order; the pixel and metadata arrays hold
-/// only the tiles whose status is ``TileStatus/mapped``, in the same order.
+/// `tiles` lists every grid tile of those rows in row-major order; ``mapped`` holds the inputs of only
+/// the tiles whose status is ``TileStatus/mapped``, in the same order (`strip.week` is `strip.mapped.week`).
+@dynamicMemberLookup
 public struct TileStrip: Sendable {
     public var firstRow: Int
     public var rowCount: Int
     public var tiles: [TileRef]
-    /// Raw digital numbers of the mapped tiles, `[mapped, B, S, S]` in the model's band order.
-    public var pixels: [UInt16]
-    /// Per mapped tile: ISO week, true UTC hour with fraction, tile-centre latitude and longitude (degrees).
-    public var week: [Int]
-    public var hour: [Double]
-    public var lat: [Double]
-    public var lon: [Double]
+    public var mapped: MappedTileInputs
 
     public init(firstRow: Int, rowCount: Int, tiles: [TileRef], pixels: [UInt16], week: [Int], hour: [Double],
                 lat: [Double], lon: [Double]) {
-        self.firstRow = firstRow; self.rowCount = rowCount; self.tiles = tiles; self.pixels = pixels
-        self.week = week; self.hour = hour; self.lat = lat; self.lon = lon
+        self.firstRow = firstRow; self.rowCount = rowCount; self.tiles = tiles
+        mapped = MappedTileInputs(pixels: pixels, week: week, hour: hour, lat: lat, lon: lon)
     }
 
-    public var mappedCount: Int { week.count }
+    public subscript<T>(dynamicMember path: WritableKeyPath<MappedTileInputs, T>) -> T {
+        get { mapped[keyPath: path] }
+        _modify { yield &mapped[keyPath: path] }   // in place: no copy of the arrays on append
+    }
+
+    public var mappedCount: Int { mapped.count }
 }
 
 /// A batch for the encoder: consecutive grid tiles (raster order) of which at most `batch-size` are
-/// mapped. Skipped tiles ride along without pixels so the writer sees every tile in order.
+/// mapped. Skipped tiles ride along without pixels so the writer sees every tile in order; ``mapped``
+/// holds the inputs of the mapped ones (`batch.lat` is `batch.mapped.lat`).
+@dynamicMemberLookup
 public struct TileBatch: Sendable {
     /// Position of the batch in the scene (the writer restores this order).
     public var sequence: Int
     public var tiles: [TileRef]
-    /// `[mapped, B, S, S]` raw digital numbers of the mapped tiles.
-    public var pixels: [UInt16]
-    public var week: [Int]
-    public var hour: [Double]
-    public var lat: [Double]
-    public var lon: [Double]
-    public var mappedCount: Int { week.count }
+    public var mapped: MappedTileInputs
 
-    public init(sequence: Int, tiles: [TileRef] = [], pixels: [UInt16] = [], week: [Int] = [], hour: [Double] = [],
-                lat: [Double] = [], lon: [Double] = []) {
-        self.sequence = sequence; self.tiles = tiles; self.pixels = pixels
-        self.week = week; self.hour = hour; self.lat = lat; self.lon = lon
+    public init(sequence: Int, tiles: [TileRef] = [], mapped: MappedTileInputs = MappedTileInputs()) {
+        self.sequence = sequence; self.tiles = tiles; self.mapped = mapped
     }
+
+    public subscript<T>(dynamicMember path: WritableKeyPath<MappedTileInputs, T>) -> T {
+        get { mapped[keyPath: path] }
+        _modify { yield &mapped[keyPath: path] }   // in place: no copy of the arrays on append
+    }
+
+    public var mappedCount: Int { mapped.count }
 }
 
 /// What the encoder workers return for a ``TileBatch`` (arrays over its mapped tiles, in order).

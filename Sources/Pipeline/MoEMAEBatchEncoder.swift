@@ -16,15 +16,17 @@ public final class MoEMAEBatchEncoder: TileBatchEncoder {
     public let keepScores: Bool
     public let keepEmbeddings: Bool
 
-    public init(model: MoEMAEModel, probe: LinearProbe, encoding: InputEncoding, blasThreads: Int, keepScores: Bool, keepEmbeddings: Bool) {
-        engine = InferenceEngine(model: model, workers: 1, blasThreads: blasThreads)
+    /// OpenBLAS's thread count is the job's (``BLAS/setThreads(_:)``, set once by ``MapJob/run``), not the worker's.
+    public init(model: MoEMAEModel, probe: LinearProbe, encoding: InputEncoding, keepScores: Bool, keepEmbeddings: Bool) {
+        engine = InferenceEngine(model: model, workers: 1)
         self.probe = probe; self.encoding = encoding; self.keepScores = keepScores; self.keepEmbeddings = keepEmbeddings
     }
 
     public func encode(_ batch: TileBatch) throws -> BatchResult {
         let c = engine.config
-        let input = try EncoderBatch(dn: batch.pixels, channels: c.inChannels, pixelsPerBand: c.imageSize * c.imageSize,
-                                     week: batch.week, hour: batch.hour, lat: batch.lat, lon: batch.lon, encoding: encoding)
+        let m = batch.mapped
+        let input = try EncoderBatch(dn: m.pixels, channels: c.inChannels, pixelsPerBand: c.imageSize * c.imageSize,
+                                     week: m.week, hour: m.hour, lat: m.lat, lon: m.lon, encoding: encoding)
         let result = try engine.encode(input)
         let features = probe.feature == .cls ? result.cls : result.embedding
         let scores = probe.scores(features, count: result.count)

@@ -167,10 +167,6 @@ public enum SceneMapper {
         return SceneMapResult(summary: summary, timings: [], item: item, files: summary.outputs.map(path))
     }
 
-    /// Seconds between checkpoints of the writer (`fsync` of the row store + `progress.json`): an
-    /// interrupted run loses at most this much work; checkpointing every row would cost an `fsync` per row.
-    public static var checkpointInterval: Double = 1.0
-
     static func seconds(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
 
     /// Runs the stages over tile rows `startRow...`; returns timings, the final statistics and whether a
@@ -240,7 +236,7 @@ public enum SceneMapper {
         pipeline.addStage("writer") { ctx in
             var reorder = ReorderBuffer<BatchResult>()
             var assembler = RowAssembler(layout: layout, startRow: startRow, committed: committed)
-            // Checkpoint (fsync + progress.json) at most every `checkpointInterval` seconds and at the last row.
+            // Checkpoint (fsync + progress.json) at most every `options.checkpointInterval` seconds and at the last row.
             var lastCheckpoint = DispatchTime.now().uptimeNanoseconds
             // The last row appended completely, so that a failed append (disk full, file-size limit) can
             // still checkpoint every finished row before the error stops the run, whatever the interval.
@@ -264,7 +260,7 @@ public enum SceneMapper {
                         lastAppended = (row, stats)
                         ctx.count()
                         let now = DispatchTime.now().uptimeNanoseconds
-                        guard row + 1 == layout.gridRows || Double(now - lastCheckpoint) / 1e9 >= checkpointInterval else { return }
+                        guard row + 1 == layout.gridRows || Double(now - lastCheckpoint) / 1e9 >= options.checkpointInterval else { return }
                         try store.sync()
                         try ResumeState(fingerprint: fingerprint, gridRows: layout.gridRows, gridCols: layout.gridCols,
                                         finishedRows: row + 1, statistics: stats).save(to: progressPath)
@@ -296,33 +292,19 @@ public enum SceneMapper {
         func grid(_ t: GeoTransform, _ w: Int, _ h: Int) -> STACItem.ProjectionGrid {
             .init(epsg: scene.crs.epsg, wkt2: scene.crs.wkt2, geotransform: t.gdal, width: w, height: h)
         }
-        let tileGrid = grid(rasters.tileGeoTransform, layout.gridCols, layout.gridRows)
         let classes = layout.classNames.enumerated().map {
             STACItem.ClassificationClass(value: $0, name: $1, rgb: layout.classColors[$0].map(Int.init))
         }
-        let cog = STACItem.Asset.cogType
         var assets: [String: STACItem.Asset] = [
-            "labels": .init(href: "./" + rasters.labelsName, type: cog, title: "Land-cover labels (one pixel per 40×40 tile)",
-                            description: "Index of the probe's highest-scoring class; 255 = skipped tile (no valid pixels or below --min-valid).",
-                            roles: ["data", "labels"], grid: tileGrid, classes: classes),
-            "experts": .init(href: "./" + rasters.expertsName, type: cog, title: "Expert maps (one band per encoder layer)",
-                             description: "Expert chosen first by most of the tile's 100 patch tokens (ties: lower index); 255 = skipped tile.",
-                             roles: ["data"], grid: tileGrid),
             "summary": .init(href: "./" + summaryName, type: STACItem.Asset.jsonType, title: "Scene run summary", roles: ["metadata"]),
         ]
-        if !layout.tokenLayers.isEmpty {
-            assets["token_experts"] = .init(href: "./" + rasters.tokenExpertsName, type: cog,
-                                            title: "Token expert maps (one pixel per 4×4 source pixels)",
-                                            description: "Top-1 expert of every patch token for encoder layers \(layout.tokenLayers.map(String.init).joined(separator: ", ")).",
-                                            roles: ["data"], grid: grid(rasters.tokenGeoTransform, layout.gridCols * 10, layout.gridRows * 10))
-        }
-        if layout.writeScores {
-            assets["scores"] = .init(href: "./" + rasters.scoresName, type: cog, title: "Class probabilities (one band per class)",
-                                     roles: ["data"], grid: tileGrid)
-        }
-        if layout.embeddingDimension != nil {
-            assets["embeddings"] = .init(href: "./" + rasters.embeddingsName, type: cog, title: "Tile embeddings (one band per dimension)",
-                                         roles: ["data"], grid: tileGrid)
+        for part in layout.parts {
+            let product = part.product
+            let s = product.grid.pixelsPerTileSide
+            assets[product.name] = .init(href: "./" + product.fileName(product: scene.product), type: STACItem.Asset.cogType,
+                                         title: product.title, description: product.assetDescription(layout), roles: product.roles,
+                                         grid: grid(rasters.geoTransform(product.grid), layout.gridCols * s, layout.gridRows * s),
+                                         classes: product.legend == .classes ? classes : nil)
         }
         let ring = try SceneFootprint.lonLatRing(crs: scene.crs, geoTransform: scene.geoTransform, width: scene.width, height: scene.height)
         var item = STACItem(id: scene.product, acquired: scene.acquired, footprint: ring, grid: sceneGrid, assets: assets)

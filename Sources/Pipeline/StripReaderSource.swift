@@ -49,9 +49,9 @@ public final class StripReaderSource: SceneTileSource {
                 out.tiles.append(TileRef(row: tile.metadata.row, col: tile.metadata.col, status: status,
                                          validFraction: Float(tile.validFraction)))
                 guard status == .mapped else { continue }
-                out.pixels.append(contentsOf: tile.pixels)
-                out.week.append(tile.metadata.week); out.hour.append(tile.metadata.hour)
-                out.lat.append(tile.metadata.lat); out.lon.append(tile.metadata.lon)
+                out.mapped.pixels.append(contentsOf: tile.pixels)
+                out.mapped.week.append(tile.metadata.week); out.mapped.hour.append(tile.metadata.hour)
+                out.mapped.lat.append(tile.metadata.lat); out.mapped.lon.append(tile.metadata.lon)
             }
         }
         return out

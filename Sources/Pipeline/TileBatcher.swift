@@ -22,9 +22,7 @@ public struct TileBatcher {
         for tile in strip.tiles {
             current.tiles.append(tile)
             if tile.status == .mapped {
-                current.pixels.append(contentsOf: strip.pixels[(m * valuesPerTile)..<((m + 1) * valuesPerTile)])
-                current.week.append(strip.week[m]); current.hour.append(strip.hour[m])
-                current.lat.append(strip.lat[m]); current.lon.append(strip.lon[m])
+                current.mapped.append(m, of: strip.mapped, valuesPerTile: valuesPerTile)
                 m += 1
             }
             if current.mappedCount == batchSize || current.tiles.count >= maxTiles { try flush(emit) }
@@ -33,7 +31,7 @@ public struct TileBatcher {
 
     /// Sets the pixel count per tile (allowed while no mapped tile was batched).
     public mutating func setValuesPerTile(_ n: Int) {
-        precondition(current.pixels.isEmpty, "TileBatcher: tile size changed after tiles were batched")
+        precondition(current.mapped.pixels.isEmpty, "TileBatcher: tile size changed after tiles were batched")
         valuesPerTile = n
     }
 
@@ -47,7 +45,7 @@ public struct TileBatcher {
         batch.sequence = nextSequence
         nextSequence += 1
         current = TileBatch(sequence: nextSequence)
-        current.pixels.reserveCapacity(batchSize * valuesPerTile)
+        current.mapped.pixels.reserveCapacity(batchSize * valuesPerTile)
         try emit(batch)
     }
 }

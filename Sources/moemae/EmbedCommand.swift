@@ -146,7 +146,8 @@ struct EmbedCommand: ParsableCommand {
                     "feature": "embedding = mean of un-normalised final-block tokens over all \(t) tokens"]
         if reconstruct { meta["mask_ratio"] = String(maskRatio ?? 0); meta["mask_seed"] = String(seed) }
         let writer = try SafeTensorsStreamWriter(path: out, tensors: specs, metadata: meta)
-        let engine = InferenceEngine(model: model, workers: workers, blasThreads: blasThreads)
+        BLAS.setThreads(blasThreads)   // process-wide: once, for the whole job
+        let engine = InferenceEngine(model: model, workers: workers)
         let kept = PatchMask.keptCount(ratio: maskRatio ?? 0, patchCount: p)
         progress("embedding \(n) tiles from \(data.shardPaths.count) shard(s) with \(cfg.preset) (D \(d), \(l) layers), \(workers) worker(s) × \(blasThreads) BLAS thread(s)")
         let start = Date()

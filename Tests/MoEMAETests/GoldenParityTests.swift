@@ -36,7 +36,7 @@ final class GoldenParityTests: XCTestCase {
         XCTAssertLessThanOrEqual(xDiff, 1e-6)
         XCTAssertLessThanOrEqual(metaDiff, 1e-6)
 
-        let engine = InferenceEngine(model: model, workers: workers, blasThreads: 1)
+        let engine = InferenceEngine(model: model, workers: workers)
         let r = try engine.encode(batch, outputs: [.tokensPreLN, .tokensLN])
         var report: [String] = []
         for (name, ours) in [("embedding_mean_preln", r.embedding), ("cls_preln", r.cls),

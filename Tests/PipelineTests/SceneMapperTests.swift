@@ -79,8 +79,6 @@ final class SyntheticEncoder: TileBatchEncoder {
 }
 
 final class SceneMapperTests: XCTestCase {
-    override func setUp() { SceneMapper.checkpointInterval = 0 }   // checkpoint every row: deterministic resume tests
-    override func tearDown() { SceneMapper.checkpointInterval = 1 }
     let classNames = ["Urban fabric", "Arable land", "Forests", "Inland waters"]
     let classColors: [[UInt8]] = [[230, 0, 77], [255, 255, 168], [0, 166, 0], [0, 204, 242]]
 
@@ -101,6 +99,7 @@ final class SceneMapperTests: XCTestCase {
     func options(out: String) -> MapOptions {
         var o = MapOptions(scenes: ["s"], weights: "w", probe: "p", out: out)
         o.workers = 2; o.batchSize = 5; o.queueDepth = 2; o.minValid = 0.5; o.quiet = true
+        o.checkpointInterval = 0   // checkpoint every row: deterministic resume tests
         return o
     }
 

@@ -62,7 +62,8 @@ public enum EncoderBenchmark {
 
     /// Encoder tiles/s for one setting: one warm-up batch, then batches for at least `seconds`.
     public static func encoderThroughput(model: MoEMAEModel, batch: EncoderBatch, setting: Setting, seconds: Double = 3) throws -> Double {
-        let engine = InferenceEngine(model: model, workers: setting.workers, blasThreads: setting.blasThreads)
+        BLAS.setThreads(setting.blasThreads)   // process-wide: once per measured configuration
+        let engine = InferenceEngine(model: model, workers: setting.workers)
         _ = try engine.encode(batch)
         var tiles = 0
         let start = DispatchTime.now().uptimeNanoseconds
