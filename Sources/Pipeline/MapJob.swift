@@ -24,8 +24,10 @@ public enum MapJob {
     /// written: weights and probe readable, probe fitted on these weights (SHA-256) and of their
     /// dimension, weights made for the scenes' band count, scenes readable with the required bands and
     /// model-ready (unless `--allow-non-sr`), output folder writable.
+    /// - Parameter runSummaryName: the run summary's file name in the output folder; nil writes none
+    ///   (``ClusterMapJob`` maps one scene per call and writes one summary per task).
     public static func run(options: MapOptions, moemaeVersion: String, cancellation: CancellationToken,
-                           note: @escaping (String) -> Void) throws -> Outcome {
+                           runSummaryName: String? = "run-summary.json", note: @escaping (String) -> Void) throws -> Outcome {
         let started = Date()
         let t0 = DispatchTime.now().uptimeNanoseconds
         try options.validate()
@@ -149,7 +151,9 @@ public enum MapJob {
                                  wallSeconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9,
                                  weightsSHA256: weightsSHA, probeSHA256: probeSHA, options: summaryOptions,
                                  scenes: results.map(\.summary), timings: mergeTimings(results.map(\.timings)))
-        try writeAtomically(try summary.jsonData(), to: (options.out as NSString).appendingPathComponent("run-summary.json"))
+        if let runSummaryName {
+            try writeAtomically(try summary.jsonData(), to: (options.out as NSString).appendingPathComponent(runSummaryName))
+        }
         return Outcome(summary: summary, scenes: results)
     }
 

@@ -130,11 +130,16 @@ public enum SceneMapper {
             wallSeconds: seconds(since: started))
         summary.runFingerprint = fingerprint
 
-        let item = try stacItem(scene: scene, layout: layout, rasters: rasters, summaryName: summaryName, runFacts: runFacts)
+        // The Item carries the fingerprint: `moemae gather` and sharded runs tell a complete scene of these
+        // inputs and options from one made otherwise without opening any raster.
+        var facts = runFacts
+        facts["run_fingerprint"] = fingerprint
+        let item = try stacItem(scene: scene, layout: layout, rasters: rasters, summaryName: summaryName, runFacts: facts)
         do {
-            try writeAtomically(try item.jsonData(), to: tx.stagingPath(for: itemName))
             let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try writeAtomically(try e.encode(summary), to: tx.stagingPath(for: summaryName))
+            // Staged last, so published last: a final-named Item means every other output is in place.
+            try writeAtomically(try item.jsonData(), to: tx.stagingPath(for: itemName))
             try? FileManager.default.removeItem(atPath: storePath)
             try? FileManager.default.removeItem(atPath: progressPath)
             try tx.commit()

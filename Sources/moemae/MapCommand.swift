@@ -21,8 +21,11 @@ struct MapCommand: ParsableCommand {
         pipeline file: moemae run pipelines/NAME.yaml (same option names; schemas/pipeline.schema.json).
         """)
 
-    @Argument(help: "Landsat scene folders or MTL files (Collection 2 Level-2 surface reflectance).")
-    var scenes: [String]
+    @Argument(help: "Landsat scene folders or MTL files (Collection 2 Level-2 surface reflectance); or none with --manifest.")
+    var scenes: [String] = []
+
+    @OptionGroup(title: "Array jobs (docs/scaling.md)")
+    var cluster: ClusterOptions
 
     @Option(name: .long, help: "Encoder weights (safetensors).")
     var weights: String
@@ -85,6 +88,13 @@ struct MapCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let manifest = cluster.manifest {
+            guard scenes.isEmpty else { throw ValidationError("give scenes or --manifest, not both") }
+            try cluster.execute(manifest: manifest, base: try options())
+            return
+        }
+        if cluster.isGiven { throw ValidationError("--shard, --shard-count, --index and --lines need --manifest M") }
+        if scenes.isEmpty { throw ValidationError("give at least one Landsat scene folder or MTL file, or --manifest M") }
         try MapCommand.execute(try options())
     }
 

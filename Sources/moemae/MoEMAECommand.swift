@@ -13,6 +13,8 @@ struct MoEMAECommand: ParsableCommand {
             TileCommand.self,
             ProbeCommand.self,
             MapCommand.self,
+            PlanCommand.self,
+            GatherCommand.self,
             RunCommand.self,
             PretrainCommand.self,
             EmbedCommand.self,

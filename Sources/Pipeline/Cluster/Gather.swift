@@ -1,0 +1,246 @@
+import Crypto
+import Foundation
+import GeoRaster
+
+/// A STAC Collection (spec v1.0.0, `collection-spec/json-schema/collection.json`, vendored under
+/// `schemas/stac/`) over the finished scene Items of an output folder.
+public struct STACCollection: Codable, Equatable, Sendable {
+    public var type = "Collection"
+    public var stacVersion = "1.0.0"
+    public var stacExtensions: [String] = []
+    public var id: String
+    public var title: String?
+    public var description: String
+    /// SPDX identifier or `various`/`proprietary` (STAC 1.0.0); maps of public-domain Landsat data made
+    /// with models of other licences: `various`.
+    public var license: String
+    public var extent: Extent
+    /// Values over the Items: `platform`, `instruments`, `proj:epsg`, and the label classes.
+    public var summaries: Summaries
+    public var links: [STACItem.Link]
+
+    enum CodingKeys: String, CodingKey {
+        case type, stacVersion = "stac_version", stacExtensions = "stac_extensions", id, title, description, license
+        case extent, summaries, links
+    }
+
+    public struct Extent: Codable, Equatable, Sendable {
+        public var spatial: Spatial
+        public var temporal: Temporal
+        public struct Spatial: Codable, Equatable, Sendable {
+            /// `[[west, south, east, north]]`: the union of the Items' bboxes (degrees).
+            public var bbox: [[Double]]
+        }
+        public struct Temporal: Codable, Equatable, Sendable {
+            /// `[[first, last]]` acquisition times (RFC 3339).
+            public var interval: [[String?]]
+        }
+    }
+
+    public struct Summaries: Codable, Equatable, Sendable {
+        public var platform: [String]?
+        public var instruments: [String]?
+        public var projEPSG: [Int]?
+        public var classes: [STACItem.ClassificationClass]?
+        enum CodingKeys: String, CodingKey {
+            case platform, instruments, projEPSG = "proj:epsg", classes = "classification:classes"
+        }
+    }
+
+    public func jsonData() throws -> Data {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try e.encode(self)
+    }
+}
+
+/// `moemae gather DIR --manifest M`: turns the per-scene outputs of many array tasks into one catalogue.
+///
+/// Reads each manifest line's STAC Item (`<product>.stac.json`, published last, so its presence means
+/// the scene is complete) and nothing else per scene: no raster pixels. Writes into DIR, each file
+/// atomically: `collection.json` (Collection over the finished Items), `missing.json` (lines without
+/// a finished Item, with the commands that resubmit exactly those), per-CRS VRT mosaics of labels and
+/// experts (`mosaic-labels-EPSG-<code>.vrt`, `mosaic-experts-EPSG-<code>.vrt`: scenes in different UTM
+/// zones cannot share one VRT), and with `mosaicCRS` one Cloud Optimized GeoTIFF per product warped
+/// into that CRS (`mosaic-labels.tif`, `mosaic-experts.tif` + `mosaic-experts.vrt` with every band's
+/// palette, nearest neighbour).
+public enum Gather {
+    public struct Options: Sendable {
+        public var directory: String
+        public var manifest: String
+        public var collectionID = "moemae-maps"
+        public var vrt = true
+        /// `EPSG:…` (or any CRS GDAL reads) for the one-CRS COG mosaics; nil = none.
+        public var mosaicCRS: String?
+        /// Pixel size of the COG mosaics in `mosaicCRS` units.
+        public var resolution: Double?
+        /// The Slurm array script the resubmission command names.
+        public var slurmScript = "deploy/slurm/map-array.sbatch"
+        public init(directory: String, manifest: String) { self.directory = directory; self.manifest = manifest }
+    }
+
+    public struct Missing: Codable, Equatable, Sendable {
+        public var index: Int
+        public var id: String
+        public var source: String
+    }
+
+    /// `missing.json`.
+    public struct MissingReport: Codable, Equatable, Sendable {
+        public var format = "moemae-gather-missing"
+        public var formatVersion = 1
+        public var manifest: String
+        public var lines: Int
+        public var finished: Int
+        public var missing: [Missing]
+        /// Commands that map exactly the missing lines: Slurm by line (`sbatch --array=3,17 …`), the
+        /// line list for a Kubernetes Indexed Job or AWS Batch array (`--lines`), and one local command.
+        public var resubmit: [String: String]
+        enum CodingKeys: String, CodingKey { case format, formatVersion = "format_version", manifest, lines, finished, missing, resubmit }
+    }
+
+    public struct Outcome {
+        public var collectionPath: String
+        public var items: Int
+        public var missing: MissingReport
+        /// Mosaic files written (VRTs and COGs), paths.
+        public var mosaics: [String]
+    }
+
+    public static func run(_ options: Options, note: (String) -> Void = { _ in }) throws -> Outcome {
+        let manifest = try SceneManifest(contentsOf: options.manifest)
+        let dir = options.directory
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            throw ClusterError(path: dir, "is not an output folder of moemae map (it does not exist)")
+        }
+        if options.mosaicCRS != nil && options.resolution == nil {
+            throw MapOptionsError("--mosaic-crs needs --resolution R (pixel size in the CRS's units, e.g. 1200 for 30 m × 40-pixel tiles in UTM)")
+        }
+        let decoder = JSONDecoder()
+        var items: [STACItem] = []
+        var missing: [Missing] = []
+        for e in manifest.entries {
+            let path = (dir as NSString).appendingPathComponent("\(e.id).stac.json")
+            guard let data = FileManager.default.contents(atPath: path) else {
+                missing.append(.init(index: e.index, id: e.id, source: e.source)); continue
+            }
+            do {
+                let item = try decoder.decode(STACItem.self, from: data)
+                guard item.id == e.id else { throw ClusterError(path: path, "is the Item of \(item.id), not of \(e.id)") }
+                items.append(item)
+            } catch let error as ClusterError {
+                throw error
+            } catch {
+                throw ClusterError(path: path, "is not a STAC Item written by moemae map (\(SceneManifest.reason(error))); map the scene again with --overwrite")
+            }
+        }
+
+        // Collection.
+        let collectionPath = (dir as NSString).appendingPathComponent("collection.json")
+        let collection = makeCollection(items: items, id: options.collectionID, manifestLines: manifest.entries.count)
+        try writeAtomically(try collection.jsonData(), to: collectionPath)
+
+        // Missing lines and how to map exactly those.
+        let lines = missing.map(\.index)
+        var resubmit: [String: String] = [:]
+        if !lines.isEmpty {
+            let list = ShardPlan.compactList(lines)
+            resubmit["slurm"] = "sbatch --array=\(list) --export=ALL,MOEMAE_BY_LINE=1 \(options.slurmScript)"
+            resubmit["kubernetes"] = "MOEMAE_LINES=\(list) with completions: \(lines.count) (deploy/kubernetes/map-indexed-job.yaml: moemae map --manifest M --lines $MOEMAE_LINES --shard-count \(lines.count))"
+            resubmit["aws_batch"] = "array size \(lines.count), AWS_BATCH_JOB_ARRAY_SIZE=\(lines.count), command moemae map --manifest M --lines \(list)"
+            resubmit["local"] = "moemae map --manifest \(options.manifest) --out \(dir) --lines \(list) --weights W --probe P"
+        }
+        let report = MissingReport(manifest: options.manifest, lines: manifest.entries.count, finished: items.count,
+                                   missing: missing, resubmit: resubmit)
+        let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try writeAtomically(try e.encode(report), to: (dir as NSString).appendingPathComponent("missing.json"))
+
+        // Mosaics: group by CRS (EPSG code, else the WKT's hash).
+        var mosaics: [String] = []
+        if options.vrt || options.mosaicCRS != nil {
+            var groups: [String: [STACItem]] = [:]
+            for item in items { groups[crsKey(item), default: []].append(item) }
+            for key in groups.keys.sorted() where options.vrt {
+                let group = groups[key]!
+                for product in ["labels", "experts"] {
+                    let sources = group.compactMap { assetPath($0, product, dir) }
+                    guard !sources.isEmpty else { continue }
+                    let vrt = (dir as NSString).appendingPathComponent("mosaic-\(product)-\(key).vrt")
+                    // The experts' own VRT beside each scene carries the per-band palettes.
+                    let palette = product == "experts" ? palettedExpertsVRT(sources[0]) : nil
+                    try RasterMosaic.buildVRT(sources: sources, to: vrt, paletteSource: palette)
+                    mosaics.append(vrt)
+                    note("\(vrt): \(sources.count) scenes in \(key)")
+                }
+            }
+            if let crs = options.mosaicCRS, let resolution = options.resolution, !items.isEmpty {
+                for product in ["labels", "experts"] {
+                    let sources = items.compactMap { assetPath($0, product, dir) }
+                    guard !sources.isEmpty else { continue }
+                    let cog = (dir as NSString).appendingPathComponent("mosaic-\(product).tif")
+                    let palette = product == "experts" ? palettedExpertsVRT(sources[0]) : nil
+                    try RasterMosaic.warpToCOG(sources: sources, to: cog, crs: crs, resolution: resolution, paletteSource: palette)
+                    mosaics.append(cog)
+                    if let palette {
+                        // A multi-band TIFF holds one colour table at most: a VRT beside it gives every band its
+                        // palette, as `<product>_experts.vrt` does for each scene.
+                        let vrt = (dir as NSString).appendingPathComponent("mosaic-\(product).vrt")
+                        try RasterMosaic.buildVRT(sources: [cog], to: vrt, paletteSource: palette)
+                        mosaics.append(vrt)
+                    }
+                    note("\(cog): \(sources.count) scenes warped into \(crs) at \(resolution)")
+                }
+            }
+        }
+        return Outcome(collectionPath: collectionPath, items: items.count, missing: report, mosaics: mosaics)
+    }
+
+    /// `EPSG-32617`, or `crs-<first 12 hex of SHA-256 of the WKT2>` for a CRS without an EPSG code.
+    static func crsKey(_ item: STACItem) -> String {
+        if let code = item.properties.projEPSG { return "EPSG-\(code)" }
+        let wkt = item.properties.projWKT2 ?? ""
+        return "crs-" + SHA256.hash(data: Data(wkt.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func assetPath(_ item: STACItem, _ key: String, _ dir: String) -> String? {
+        guard let href = item.assets[key]?.href else { return nil }
+        let name = href.hasPrefix("./") ? String(href.dropFirst(2)) : href
+        let path = name.hasPrefix("/") ? name : (dir as NSString).appendingPathComponent(name)
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+
+    static func palettedExpertsVRT(_ tif: String) -> String? {
+        let vrt = (tif as NSString).deletingPathExtension + ".vrt"
+        return FileManager.default.fileExists(atPath: vrt) ? vrt : nil
+    }
+
+    /// The Collection over `items`: bbox union, first/last acquisition, summaries, a link per Item.
+    public static func makeCollection(items: [STACItem], id: String, manifestLines: Int) -> STACCollection {
+        var west = 180.0, south = 90.0, east = -180.0, north = -90.0
+        for i in items where i.bbox.count == 4 {
+            west = min(west, i.bbox[0]); south = min(south, i.bbox[1]); east = max(east, i.bbox[2]); north = max(north, i.bbox[3])
+        }
+        let bbox = items.isEmpty ? [-180.0, -90.0, 180.0, 90.0] : [west, south, east, north]
+        let times = items.map(\.properties.datetime).sorted()
+        let platforms = Set(items.compactMap(\.properties.platform)).sorted()
+        let instruments = Set(items.flatMap { $0.properties.instruments ?? [] }).sorted()
+        let epsg = Set(items.compactMap(\.properties.projEPSG)).sorted()
+        let classes = items.first?.assets["labels"]?.classes
+        var links: [STACItem.Link] = [
+            .init(rel: "root", href: "./collection.json", type: "application/json", title: id),
+            .init(rel: "self", href: "./collection.json", type: "application/json"),
+        ]
+        for item in items.sorted(by: { $0.id < $1.id }) {
+            links.append(.init(rel: "item", href: "./\(item.id).stac.json", type: "application/geo+json", title: item.id))
+        }
+        return STACCollection(
+            id: id, title: "moemae land-cover and expert maps",
+            description: "Land-cover labels and MoE-MAE expert maps of \(items.count) Landsat scenes (of \(manifestLines) planned), one Item per scene, written by moemae map and gathered by moemae gather.",
+            license: "various",
+            extent: .init(spatial: .init(bbox: [bbox]), temporal: .init(interval: [[times.first, times.last]])),
+            summaries: .init(platform: platforms.isEmpty ? nil : platforms, instruments: instruments.isEmpty ? nil : instruments,
+                             projEPSG: epsg.isEmpty ? nil : epsg, classes: classes),
+            links: links)
+    }
+}
