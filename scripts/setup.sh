@@ -25,3 +25,5 @@ if ! py_check; then
   pip_install 2>/dev/null || pip_install --break-system-packages
   py_check || { echo "setup.sh: the Python packages ${py_pkgs[*]} are still not importable by python3" >&2; exit 1; }
 fi
+# The Slurm array-job test runs a real single-node Slurm cluster (Debian's slurm-wlm and munge).
+"$(dirname "$0")/slurm-local.sh" install
