@@ -118,12 +118,18 @@ public struct MapOptions: Equatable, Sendable {
         if weights.isEmpty { throw MapOptionsError("--weights is empty: give the encoder weights file") }
         if probe.isEmpty { throw MapOptionsError("--probe is empty: give the probe file") }
         if out.isEmpty { throw MapOptionsError("--out is empty: give the output folder") }
-        if !(1...64).contains(workers) { throw MapOptionsError("--workers must be between 1 and 64 (got \(workers))") }
-        if !(1...4096).contains(batchSize) { throw MapOptionsError("--batch-size must be between 1 and 4096 (got \(batchSize))") }
-        if !(1...256).contains(blasThreads) { throw MapOptionsError("--blas-threads must be between 1 and 256 (got \(blasThreads))") }
+        try Self.validateEncoderSettings(workers: workers, batchSize: batchSize, blasThreads: blasThreads)
         if !(1...1024).contains(queueDepth) { throw MapOptionsError("--queue-depth must be between 1 and 1024 (got \(queueDepth))") }
         if !(minValid >= 0 && minValid <= 1) { throw MapOptionsError("--min-valid must be a fraction between 0 and 1 (got \(minValid))") }
         if case .layers(let l) = tokenExperts, l.isEmpty { throw MapOptionsError("--token-experts: give at least one layer index, or 'all'") }
+    }
+
+    /// Range checks of the encoder settings, shared by `map`, `embed` and pipeline files: workers 1…64,
+    /// batch size 1…4096 tiles, BLAS threads 1…256 per worker. Throws ``MapOptionsError``.
+    public static func validateEncoderSettings(workers: Int, batchSize: Int, blasThreads: Int) throws {
+        if !(1...64).contains(workers) { throw MapOptionsError("--workers must be between 1 and 64 (got \(workers))") }
+        if !(1...4096).contains(batchSize) { throw MapOptionsError("--batch-size must be between 1 and 4096 (got \(batchSize))") }
+        if !(1...256).contains(blasThreads) { throw MapOptionsError("--blas-threads must be between 1 and 256 (got \(blasThreads))") }
     }
 
     /// The options that change what is written (not how fast), as text: part of the resume fingerprint

@@ -43,9 +43,14 @@ struct BenchCommand: ParsableCommand {
         var blasThreads: Int?
 
         func validate() throws {
-            guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
             guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
-            guard (workers ?? 1) > 0, (blasThreads ?? 1) > 0 else { throw ValidationError("--workers and --blas-threads must be positive") }
+            // The ranges of `map` and `embed` (EncoderSpeedOptions); unset halves take map's defaults.
+            do {
+                try MapOptions.validateEncoderSettings(workers: workers ?? MapOptions.defaultWorkers, batchSize: batchSize,
+                                                       blasThreads: blasThreads ?? MapOptions.defaultBLASThreads)
+            } catch let e as MapOptionsError {
+                throw ValidationError(e.message)
+            }
         }
 
         /// The settings to measure: the one given (a missing half takes `moemae map`'s default, so the

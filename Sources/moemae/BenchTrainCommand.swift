@@ -17,16 +17,7 @@ struct BenchTrainCommand: ParsableCommand {
     @Option(help: "Batch sizes to time.")
     var batch: [Int] = [32, 128]
 
-    @Option(help: "Workers: each batch is split over this many threads (default: 2).")
-    var workers: Int?
-
-    /// The old name of --workers, still accepted so existing commands keep working.
-    @Option(help: .hidden)
-    var threads: Int?
-
-    func validate() throws {
-        try validateWorkers(workers: workers, threads: threads)
-    }
+    @OptionGroup var workers: TrainingWorkersOptions
 
     @Option(help: "Timed steps per batch size (after 2 warm-up steps).")
     var steps: Int = 8
@@ -35,7 +26,7 @@ struct BenchTrainCommand: ParsableCommand {
     var preset: String = "S"
 
     func run() throws {
-        let threads = workers ?? self.threads ?? 2
+        let threads = workers.count
         guard let config = ModelConfig.preset(named: preset) else { throw ValidationError("--preset must be S, XS or XXS") }
         print("moemae bench train: \(config.preset) preset, \(threads) worker thread(s), OpenBLAS kernel \(BLAS.coreName), single-threaded per worker")
         for b in batch {

@@ -14,8 +14,9 @@ struct EmbedCommand: ParsableCommand {
         discussion: """
         DATASET is a folder written by `moemae tile` or a single shard file with the same tensors (pixels u16 \
         [N,7,40,40], lat, lon, week, hour, optional row/col/scene); a bare shard is read as SR_B1…SR_B7, hour \
-        policy utc, metadata present. The dataset's hour policy and metadata flag decide the model input \
-        (docs/moe-mae.md).
+        policy utc, metadata present. The hour policy recorded in weights from `moemae pretrain`, else the \
+        dataset's, and the dataset's metadata flag decide the model input (docs/moe-mae.md); --hour and \
+        --no-metadata override them. The output file is written to --out (.safetensors).
 
         The output safetensors file holds embedding f32 [N,D] (mean of the un-normalised final tokens over all \
         105 tokens), cls f32 [N,D] (token 4), experts u8 [N,L,105,2] (per layer and token the two chosen \
@@ -29,11 +30,9 @@ struct EmbedCommand: ParsableCommand {
     @Argument(help: "Dataset folder (manifest.json + shards) or a single shard file.")
     var dataset: String
 
-    @Option(name: .long, help: "Model weights (safetensors with the published state-dict keys).")
-    var weights: String
+    @OptionGroup var encoderWeights: WeightsOptions
 
-    @Option(name: .long, help: "Output embeddings file (.safetensors).")
-    var out: String
+    @OptionGroup var output: OutputOptions
 
     @Option(name: .long, help: "Model configuration JSON (schemas/model-config.schema.json); default: inferred from the weights.")
     var config: String?
@@ -50,29 +49,15 @@ struct EmbedCommand: ParsableCommand {
     @Option(name: .long, help: "Seed of the random masks (with --mask-ratio).")
     var seed: UInt64 = 0
 
-    // Same names and defaults as `moemae map` (2 workers × 1 BLAS thread: the fastest encoder setting on
-    // a 2-core machine, docs/performance.md).
-    @Option(name: .long, help: "Tiles per batch.")
-    var batchSize: Int = MapOptions.defaultBatchSize
+    @OptionGroup var speed: EncoderSpeedOptions
 
-    @Option(name: .long, help: "Encoder workers running batches in parallel (each with its own workspace).")
-    var workers: Int = MapOptions.defaultWorkers
+    @OptionGroup var input: ModelInputOptions
 
-    @Option(name: .long, help: "OpenBLAS threads per matrix product (per worker).")
-    var blasThreads: Int = MapOptions.defaultBLASThreads
+    @OptionGroup var surfaceReflectance: SurfaceReflectanceOptions
 
-    @Flag(name: .long, help: "Accept datasets whose bands are not SR_B1…SR_B7 or whose scenes are not model_ready (results are not meaningful for the published weights).")
-    var allowNonSr = false
-
-    @Flag(name: .long, help: "Replace an existing output file (only once the new one is complete).")
-    var overwrite = false
-
-    @Flag(name: .long, help: "Print no progress.")
-    var quiet = false
+    @OptionGroup var progress: ProgressOptions
 
     func validate() throws {
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
-        guard workers > 0, blasThreads > 0 else { throw ValidationError("--workers and --blas-threads must be positive") }
         if let r = maskRatio {
             guard reconstruct else { throw ValidationError("--mask-ratio only applies with --reconstruct") }
             guard r >= 0 && r < 1 else { throw ValidationError("--mask-ratio must lie in [0, 1), got \(r)") }
@@ -83,12 +68,14 @@ struct EmbedCommand: ParsableCommand {
         try embed()   // errors: `error: …`, exit 1 (MoEMAECommand.reportFailure)
     }
 
-    private func progress(_ s: String) {
-        if !quiet { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+    private func report(_ s: String) {
+        if !progress.quiet { FileHandle.standardError.write(Data((s + "\n").utf8)) }
     }
 
     private func embed() throws {
-        if FileManager.default.fileExists(atPath: out) && !overwrite {
+        let weights = encoderWeights.weights, out = output.out, allowNonSr = surfaceReflectance.allowNonSr
+        let workers = speed.workers, blasThreads = speed.blasThreads, batchSize = speed.batchSize
+        if FileManager.default.fileExists(atPath: out) && !output.overwrite {
             throw DatasetError(path: out, "already exists; choose another --out or pass --overwrite")
         }
         let data = try Dataset(path: dataset)
@@ -121,11 +108,12 @@ struct EmbedCommand: ParsableCommand {
         let hash = try FileDigest.sha256(ofFile: weights)
         // Weights written by `moemae pretrain` record the normalisation and hour policy they were trained
         // with: those are used. Others (e.g. imported published weights): BigEarthNet statistics and the
-        // dataset's hour policy.
+        // dataset's hour policy. --hour and --no-metadata override.
         let trained = try WeightsMetadata.read(path: weights)
         var encoding = trained?.inputEncoding ?? InputEncoding()
-        encoding.hour = trained?.hour ?? (data.hourPolicy == .published ? .published : .utc)
-        encoding.metadata = data.hasMetadata
+        encoding.hour = input.hour.flatMap { HourEncoding(rawValue: $0.rawValue) }
+            ?? trained?.hour ?? (data.hourPolicy == .published ? .published : .utc)
+        encoding.metadata = data.hasMetadata && !input.noMetadata
 
         // Count tiles (headers only) so the output can be declared up front.
         var shardCounts: [Int] = []
@@ -149,7 +137,7 @@ struct EmbedCommand: ParsableCommand {
         BLAS.setThreads(blasThreads)   // process-wide: once, for the whole job
         let engine = InferenceEngine(model: model, workers: workers)
         let kept = PatchMask.keptCount(ratio: maskRatio ?? 0, patchCount: p)
-        progress("embedding \(n) tiles from \(data.shardPaths.count) shard(s) with \(cfg.preset) (D \(d), \(l) layers), \(workers) worker(s) × \(blasThreads) BLAS thread(s)")
+        report("embedding \(n) tiles from \(data.shardPaths.count) shard(s) with \(cfg.preset) (D \(d), \(l) layers), \(workers) worker(s) × \(blasThreads) BLAS thread(s)")
         let start = Date()
         var done = 0
         do {
@@ -186,7 +174,7 @@ struct EmbedCommand: ParsableCommand {
                     b0 = range.upperBound
                     let total = done + b0
                     let rate = Double(total) / max(Date().timeIntervalSince(start), 1e-9)
-                    progress(String(format: "shard %d/%d: %d/%d tiles (%.0f tiles/s)", si + 1, shardCounts.count, total, n, rate))
+                    report(String(format: "shard %d/%d: %d/%d tiles (%.0f tiles/s)", si + 1, shardCounts.count, total, n, rate))
                 }
                 done += count
             }

@@ -27,23 +27,11 @@ struct MapCommand: ParsableCommand {
     @OptionGroup(title: "Array jobs (docs/scaling.md)")
     var cluster: ClusterOptions
 
-    @Option(name: .long, help: "Encoder weights (safetensors).")
-    var weights: String
+    @OptionGroup var model: WeightsAndProbeOptions
 
-    @Option(name: .long, help: "Linear probe (safetensors from `moemae probe fit` or `probe import`), fitted on these weights.")
-    var probe: String
+    @OptionGroup var output: OutputOptions
 
-    @Option(name: .long, help: "Output folder (created if missing).")
-    var out: String
-
-    @Option(name: .long, help: "Encoder workers running batches in parallel.")
-    var workers: Int = MapOptions.defaultWorkers
-
-    @Option(name: .long, help: "Tiles per encoder batch.")
-    var batchSize: Int = MapOptions.defaultBatchSize
-
-    @Option(name: .long, help: "OpenBLAS threads per encoder worker.")
-    var blasThreads: Int = MapOptions.defaultBLASThreads
+    @OptionGroup var speed: EncoderSpeedOptions
 
     @Option(name: .long, help: "Capacity of each queue between stages.")
     var queueDepth: Int = MapOptions.defaultQueueDepth
@@ -63,26 +51,17 @@ struct MapCommand: ParsableCommand {
     @Flag(name: .long, help: "Continue an interrupted run of the same inputs and options without recomputing finished tile rows; scenes it already completed are kept as they are.")
     var resume = false
 
-    @Flag(name: .long, help: "No progress output.")
-    var quiet = false
+    @OptionGroup var progress: ProgressOptions
 
-    @Option(name: .long, help: "Hour policy for the model's hour input: utc or published (default: the policy the probe was fitted with, else the one recorded in --weights by `moemae pretrain`, else utc).")
-    var hour: HourPolicy?
+    @OptionGroup var input: ModelInputOptions
 
-    @Flag(name: .long, help: "Zero metadata vectors (week, hour, lat, lon), as the published EuroSAT evaluation.")
-    var noMetadata = false
-
-    @Flag(name: .long, help: "Map scenes that are not Collection 2 Level-2 surface reflectance (the maps are then not meaningful).")
-    var allowNonSr = false
-
-    @Flag(name: .long, help: "Replace this scene's outputs if they already exist in --out.")
-    var overwrite = false
+    @OptionGroup var surfaceReflectance: SurfaceReflectanceOptions
 
     func options() throws -> MapOptions {
-        var o = MapOptions(scenes: scenes, weights: weights, probe: probe, out: out)
-        o.workers = workers; o.batchSize = batchSize; o.blasThreads = blasThreads; o.queueDepth = queueDepth
-        o.minValid = minValid; o.scores = scores; o.embeddings = embeddings; o.resume = resume; o.quiet = quiet
-        o.hour = hour; o.noMetadata = noMetadata; o.allowNonSR = allowNonSr; o.overwrite = overwrite
+        var o = MapOptions(scenes: scenes, weights: model.weights, probe: model.probe, out: output.out)
+        o.workers = speed.workers; o.batchSize = speed.batchSize; o.blasThreads = speed.blasThreads; o.queueDepth = queueDepth
+        o.minValid = minValid; o.scores = scores; o.embeddings = embeddings; o.resume = resume; o.quiet = progress.quiet
+        o.hour = input.hour; o.noMetadata = input.noMetadata; o.allowNonSR = surfaceReflectance.allowNonSr; o.overwrite = output.overwrite
         if let t = tokenExperts { o.tokenExperts = try TokenExpertLayers(parsing: t) }
         return o
     }

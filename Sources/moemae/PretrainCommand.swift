@@ -50,24 +50,18 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Model size for a new run: S, XS or XXS (default: S; with --init, the size of those weights).")
     var preset: String?
 
-    @Option(help: "Hour convention fed to the model: utc (true UTC hour) or published (first digit of the hour). Default: the datasets' policy.")
-    var hour: String?
+    @OptionGroup var input: ModelInputOptions
 
-    @Option(help: "Workers: each batch is split over this many threads, each with single-threaded OpenBLAS (default: 2).")
-    var workers: Int?
-
-    /// The old name of --workers, still accepted so existing commands keep working.
-    @Option(help: .hidden)
-    var threads: Int?
+    @OptionGroup var workers: TrainingWorkersOptions
 
     /// Worker threads: --workers, else the old --threads, else 2.
-    var workerCount: Int { workers ?? threads ?? 2 }
+    var workerCount: Int { workers.count }
 
     @Option(name: .customLong("max-steps"), help: "Stop after this many optimizer steps in total (the schedule still spans all epochs); for time-boxed runs.")
     var maxSteps: Int?
 
-    @Flag(name: .long, help: "Start a new run in an --out folder that already holds a run's weights, checkpoint or log (they are replaced).")
-    var overwrite = false
+    /// Starts a new run in an --out folder that already holds a run's weights, checkpoint or log.
+    @OptionGroup var replace: OverwriteOptions
 
     @Option(name: .customLong("verify-gradients"), help: "Reference gradients file (layout of golden/grads-public.safetensors).")
     var verifyGradients: String?
@@ -76,7 +70,6 @@ struct PretrainCommand: ParsableCommand {
     var weights: String?
 
     mutating func validate() throws {
-        try validateWorkers(workers: workers, threads: threads)
         if verifyGradients != nil {
             if weights == nil { throw ValidationError("--verify-gradients needs --weights WEIGHTS.safetensors") }
             return
@@ -86,7 +79,6 @@ struct PretrainCommand: ParsableCommand {
         if epochs < 1 || batchSize < 1 { throw ValidationError("--epochs and --batch-size must be at least 1") }
         if !(0...1).contains(minValid) { throw ValidationError("--min-valid must be between 0 and 1") }
         if let preset, ModelConfig.preset(named: preset) == nil { throw ValidationError("--preset must be S, XS or XXS") }
-        if let hour, HourEncoding(rawValue: hour) == nil { throw ValidationError("--hour must be utc or published") }
         if initWeights != nil && resume != nil { throw ValidationError("--init and --resume exclude each other") }
     }
 
@@ -167,7 +159,7 @@ struct PretrainCommand: ParsableCommand {
             folder = out!
             // A new run must not silently replace an earlier run's model (as every other command, an
             // existing output needs --overwrite); an interrupted run is continued with --resume.
-            if !overwrite, let existing = ["weights.safetensors", TrainingCheckpoint.fileName, "train.jsonl"]
+            if !replace.overwrite, let existing = ["weights.safetensors", TrainingCheckpoint.fileName, "train.jsonl"]
                 .map({ (folder as NSString).appendingPathComponent($0) }).first(where: { fm.fileExists(atPath: $0) }) {
                 throw PretrainOutputExists(path: existing, folder: folder)
             }
@@ -193,8 +185,8 @@ struct PretrainCommand: ParsableCommand {
         }
         let opened = try datasetPaths.map { try Dataset(path: $0) }
         if resume == nil {
-            if let hour {
-                encoding.hour = HourEncoding(rawValue: hour)!
+            if let hour = input.hour {
+                encoding.hour = HourEncoding(rawValue: hour.rawValue)!
             } else {
                 let policies = Set(opened.map(\.hourPolicy.rawValue))
                 guard policies.count <= 1 else {
@@ -202,7 +194,7 @@ struct PretrainCommand: ParsableCommand {
                 }
                 encoding.hour = HourEncoding(rawValue: policies.first ?? "utc") ?? .utc
             }
-            encoding.metadata = opened.contains { $0.hasMetadata }
+            encoding.metadata = opened.contains { $0.hasMetadata } && !input.noMetadata
         }
         let source = try DatasetTileSource(datasets: opened, minValid: run.minValid)
         if resume != nil && source.count != run.tiles {
@@ -277,12 +269,6 @@ final class TrainingLog {
     }
 
     deinit { try? handle.close() }
-}
-
-/// Checks --workers and its old name --threads (of `pretrain` and `bench train`): positive, not both.
-func validateWorkers(workers: Int?, threads: Int?) throws {
-    if workers != nil && threads != nil { throw ValidationError("--threads is the old name of --workers; give only --workers") }
-    if let n = workers ?? threads, n < 1 { throw ValidationError("--workers must be at least 1") }
 }
 
 fileprivate func stderrLine(_ s: String) {

@@ -115,7 +115,8 @@ extension ProbeCommand {
             discussion: """
             Minimises C·Σ log-loss + ½‖W‖² (intercept not penalised) with L-BFGS to a gradient tolerance of 1e-8, \
             as scikit-learn's LogisticRegression(C=C) does. The probe records the encoder weights' SHA-256 from \
-            the embeddings file, so `map` refuses it with another encoder.
+            the embeddings file, so `map` refuses it with another encoder. The probe is written to --out \
+            (.safetensors).
             """
         )
 
@@ -139,11 +140,8 @@ extension ProbeCommand {
         @Option(name: .long, help: "Maximum L-BFGS iterations per optimisation.")
         var maxIterations: Int = 10_000
 
-        @Option(name: .long, help: "Output probe file (.safetensors).")
-        var out: String
-
-        @Flag(name: .long, help: "Replace --out if it exists.")
-        var overwrite = false
+        /// The probe file to write (.safetensors).
+        @OptionGroup var output: OutputOptions
 
         func validate() throws {
             guard c > 0 && c.isFinite else { throw ValidationError("--C must be a positive number, got \(c)") }
@@ -151,7 +149,8 @@ extension ProbeCommand {
         }
 
         func run() throws {
-            try checkOutput(out, overwrite: overwrite)
+            let out = output.out
+            try checkOutput(out, overwrite: output.overwrite)
             let table = try EmbeddingTable(path: source.embeddings, feature: feature)
             var hash = table.weightsSHA256.lowercased()
             if let weights {
@@ -189,7 +188,7 @@ extension ProbeCommand {
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Build a probe from a NumPy archive with `coef` [C, D] and `intercept` [C] (e.g. from scikit-learn).",
-            discussion: "np.savez('coef.npz', coef=clf.coef_, intercept=clf.intercept_); float32/float64, C or Fortran order."
+            discussion: "np.savez('coef.npz', coef=clf.coef_, intercept=clf.intercept_); float32/float64, C or Fortran order. The probe is written to --out (.safetensors)."
         )
 
         @Argument(help: "The .npz archive.")
@@ -213,11 +212,8 @@ extension ProbeCommand {
         @Option(name: .long, help: "Encoder weights file the coefficients were fitted for (its SHA-256 is recorded; a safetensors weights file must have the probe's embedding dimension).")
         var weights: String?
 
-        @Option(name: .long, help: "Output probe file (.safetensors).")
-        var out: String
-
-        @Flag(name: .long, help: "Replace --out if it exists.")
-        var overwrite = false
+        /// The probe file to write (.safetensors).
+        @OptionGroup var output: OutputOptions
 
         func validate() throws {
             guard (classes == nil) != (classesFile == nil) else {
@@ -226,7 +222,8 @@ extension ProbeCommand {
         }
 
         func run() throws {
-            try checkOutput(out, overwrite: overwrite)
+            let out = output.out
+            try checkOutput(out, overwrite: output.overwrite)
             let names: [String]
             if let classes {
                 names = classes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -261,7 +258,8 @@ extension ProbeCommand {
 extension ProbeCommand {
     struct Predict: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Score embeddings with a probe: class probabilities and labels per tile."
+            abstract: "Score embeddings with a probe: class probabilities and labels per tile.",
+            discussion: "Writes --out (.safetensors): scores f32 [N,C], labels, row/col/scene."
         )
 
         @Option(name: .long, help: "Embeddings file written by `moemae embed`.")
@@ -270,14 +268,12 @@ extension ProbeCommand {
         @Option(name: .long, help: "Probe file.")
         var probe: String
 
-        @Option(name: .long, help: "Output scores file (.safetensors): scores [N,C], labels, row/col/scene.")
-        var out: String
-
-        @Flag(name: .long, help: "Replace --out if it exists.")
-        var overwrite = false
+        /// The scores file to write (.safetensors): scores [N,C], labels, row/col/scene.
+        @OptionGroup var output: OutputOptions
 
         func run() throws {
-            try checkOutput(out, overwrite: overwrite)
+            let out = output.out
+            try checkOutput(out, overwrite: output.overwrite)
             let p = try LinearProbe(contentsOf: probe)
             let table = try EmbeddingTable(path: embeddings, feature: p.feature)
             try p.checkCompatible(dimension: table.dimension, weightsSHA256: table.weightsSHA256, source: embeddings)
@@ -304,11 +300,10 @@ extension ProbeCommand {
         @Option(name: .long, help: "Also write the figures as JSON here (schemas/probe-eval.schema.json).")
         var json: String?
 
-        @Flag(name: .long, help: "Replace --json if it exists.")
-        var overwrite = false
+        @OptionGroup var replace: OverwriteOptions
 
         func run() throws {
-            if let json { try checkOutput(json, overwrite: overwrite) }
+            if let json { try checkOutput(json, overwrite: replace.overwrite) }
             let p = try LinearProbe(contentsOf: probe)
             let table = try EmbeddingTable(path: source.embeddings, feature: p.feature)
             try p.checkCompatible(dimension: table.dimension, weightsSHA256: table.weightsSHA256, source: source.embeddings)

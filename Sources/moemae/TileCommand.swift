@@ -16,14 +16,15 @@ struct TileCommand: ParsableCommand {
         The dataset folder holds tiles-00000.safetensors, … (pixels u16 [N,7,40,40], valid u8 [N,40,40], \
         lat/lon f64, week i32, hour f32 = true UTC hour, row/col/scene i32, valid_fraction f32), \
         manifest.json (schemas/dataset-manifest.schema.json) and tiles.gpkg (one polygon per tile). It is \
-        written under a temporary name and renamed when complete.
+        written under a temporary name and renamed when complete; --overwrite replaces an earlier dataset \
+        folder, never a file or a folder that is not a moemae dataset. --hour is the policy recorded for the \
+        model (default utc); the stored hour is always the true UTC hour.
         """)
 
     @Argument(help: "Landsat scene folders or MTL files, or BigEarthNet-style folders (images/ + labels/).")
     var scenes: [String]
 
-    @Option(name: .long, help: "Output dataset folder (must not exist unless --overwrite).")
-    var out: String
+    @OptionGroup var output: OutputOptions
 
     @Option(name: .long, help: "Tile edge in pixels (the model expects 40).")
     var tileSize: Int = 40
@@ -34,11 +35,9 @@ struct TileCommand: ParsableCommand {
     @Option(name: .long, help: "Skip tiles whose valid fraction (0…1) is below this.")
     var minValid: Double = 0
 
-    @Option(name: .long, help: "Hour policy recorded for the model: utc (true UTC hour) or published (the published pretraining's floor(hour)/10). The stored hour is always the true UTC hour.")
-    var hour: HourPolicy = .utc
-
-    @Flag(name: .long, help: "Write zeros for lat/lon/week/hour (as the published EuroSAT evaluation did).")
-    var noMetadata = false
+    /// --hour is recorded in the manifest (the stored hour is always the true UTC hour); --no-metadata
+    /// writes zeros for lat/lon/week/hour.
+    @OptionGroup var input: ModelInputOptions
 
     @Option(name: .long, help: "Maximum tiles per shard.")
     var shardSize: Int = 4096
@@ -46,25 +45,22 @@ struct TileCommand: ParsableCommand {
     @Option(name: .long, help: "safetensors (shards) or geotiff (images/<id>_<row>_<col>.tif + labels/…_metadata.json).")
     var format: DatasetLayout = .safetensors
 
-    @Flag(name: .long, help: "Replace an existing dataset folder (only once the new dataset is complete; a file or a folder that is not a moemae dataset is never replaced).")
-    var overwrite = false
-
-    @Flag(name: .long, help: "Print no progress.")
-    var quiet = false
+    @OptionGroup var progress: ProgressOptions
 
     func validate() throws {
         guard shardSize >= 1 else { throw ValidationError("--shard-size must be at least 1 tile (got \(shardSize))") }
     }
 
     func run() throws {
-        let options = TilingOptions(tileSize: tileSize, edge: edge, minValid: minValid, hourPolicy: hour, metadata: !noMetadata)
+        let options = TilingOptions(tileSize: tileSize, edge: edge, minValid: minValid, hourPolicy: input.hour ?? .utc, metadata: !input.noMetadata)
         // Ctrl-C / SIGTERM: stop at the next tile row, remove the temporary folder, exit 130 / 143.
         let token = CancellationToken()
         let signals = SignalCancellation(token: token)
         defer { signals.stop() }
         do {
             try options.validate()
-            if FileManager.default.fileExists(atPath: out) && !overwrite {
+            let out = output.out, quiet = progress.quiet
+            if FileManager.default.fileExists(atPath: out) && !output.overwrite {
                 throw TilingError(path: out, "already exists", hint: "choose another --out folder or pass --overwrite to replace it")
             }
             var sources: [SceneSource] = []
@@ -85,7 +81,7 @@ struct TileCommand: ParsableCommand {
             }
             var written = 0
             let manifest = try DatasetBuilder.build(sources: sources, output: out, options: options, layout: format, shardSize: shardSize,
-                                                    overwrite: overwrite, progress: { scene, row, rows, tiles in
+                                                    overwrite: output.overwrite, progress: { scene, row, rows, tiles in
                 written = tiles
                 guard !quiet else { return }
                 // Many small scenes (patch folders): one line every 50 scenes; few big ones: every 20 tile rows.
@@ -97,7 +93,7 @@ struct TileCommand: ParsableCommand {
             print("wrote \(written) tiles of \(manifest.scenes.count) scene(s) to \(out)")
         } catch let e as TilingError {
             if case .signal(let s) = token.reason {
-                FileHandle.standardError.write(Data("error: \(out): \(signalName(s)) received; stopped and removed the unfinished dataset\n".utf8))
+                FileHandle.standardError.write(Data("error: \(output.out): \(signalName(s)) received; stopped and removed the unfinished dataset\n".utf8))
                 throw ExitCode(128 + s)
             }
             throw e

@@ -1,9 +1,9 @@
 import Foundation
 import XCTest
 
-/// Options shared by several subcommands have the same names and defaults everywhere: the encoder's
-/// `--workers`, `--batch-size`, `--blas-threads` (map, embed, bench encoder) and `--workers` for the
-/// training threads (pretrain, bench train; `--threads` is their hidden old name).
+/// Options shared by several subcommands (declared once, Sources/moemae/OptionGroups.swift): `bench
+/// encoder` takes the encoder's `--workers` and `--blas-threads`, the training commands (pretrain,
+/// bench train) take `--workers` with `--threads` as its hidden old name.
 final class CommandOptionsTests: XCTestCase {
     /// The help entry of `option` (e.g. "--workers <workers>   … (default: 2)", wrapped lines joined) in
     /// `moemae args… --help`; empty when the option is not listed.
@@ -16,20 +16,21 @@ final class CommandOptionsTests: XCTestCase {
         return ([lines[start]] + rest).joined(separator: " ")
     }
 
-    func defaultValue(in line: String) -> String? {
-        guard let r = line.range(of: "(default: ") else { return nil }
-        return String(line[r.upperBound...].prefix { $0 != ")" })
-    }
-
-    func testEmbedHasTheEncoderDefaultsOfMap() throws {
-        for option in ["--workers", "--batch-size", "--blas-threads"] {
-            let map = defaultValue(in: try helpLine(["map"], option))
-            let embed = defaultValue(in: try helpLine(["embed"], option))
-            XCTAssertNotNil(map, option)
-            XCTAssertEqual(embed, map, "embed \(option) default differs from map's")
+    /// One validation of the encoder options: the same usage error, before any file is opened, in every
+    /// command that takes them.
+    func testEncoderOptionsAreValidatedAlikeEverywhere() throws {
+        let commands = [["map", "scene", "--weights", "w", "--probe", "p", "--out", "o"],
+                        ["embed", "dataset", "--weights", "w", "--out", "o"],
+                        ["bench", "encoder"]]
+        for command in commands {
+            for (option, value, message) in [("--workers", "65", "--workers must be between 1 and 64 (got 65)"),
+                                             ("--blas-threads", "0", "--blas-threads must be between 1 and 256 (got 0)"),
+                                             ("--batch-size", "0", "--batch-size must be between 1 and 4096 (got 0)")] {
+                let r = try moemae(command + [option, value])
+                XCTAssertEqual(r.status, 64, "\(command) \(option) \(value): \(r.stderr)")
+                XCTAssertTrue(r.stderr.contains(message), "\(command) \(option) \(value): \(r.stderr)")
+            }
         }
-        XCTAssertEqual(defaultValue(in: try helpLine(["embed"], "--workers")), "2")
-        XCTAssertEqual(defaultValue(in: try helpLine(["embed"], "--blas-threads")), "1")
     }
 
     func testTrainingCommandsTakeWorkersAndHideTheOldThreads() throws {
