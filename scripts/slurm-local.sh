@@ -45,11 +45,16 @@ case "$cmd" in
     # A fresh MUNGE key and a private socket: nothing shared with a system munged.
     dd if=/dev/urandom of="$run/munge/munge.key" bs=1024 count=1 status=none
     chmod 600 "$run/munge/munge.key"
+    # The daemons get no stdin/stdout/stderr of ours (they log to files in RUNDIR): a caller reading
+    # this script's output until end-of-file must not wait for the daemons to exit.
     munged --force --key-file="$run/munge/munge.key" --socket="$run/munge/munge.socket" \
-      --pid-file="$run/munged.pid" --log-file="$run/munged.log" --seed-file="$run/munge/munge.seed"
+      --pid-file="$run/munged.pid" --log-file="$run/munged.log" --seed-file="$run/munge/munge.seed" </dev/null >/dev/null 2>"$run/munged.stderr" \
+      || { echo "slurm-local: munged did not start:" >&2; cat "$run/munged.stderr" >&2; exit 1; }
     export SLURM_CONF="$run/slurm.conf"
-    slurmctld -f "$run/slurm.conf"
-    slurmd -f "$run/slurm.conf" -N localhost
+    slurmctld -f "$run/slurm.conf" </dev/null >/dev/null 2>"$run/slurmctld.stderr" \
+      || { echo "slurm-local: slurmctld did not start:" >&2; cat "$run/slurmctld.stderr" >&2; "$0" stop "$run"; exit 1; }
+    slurmd -f "$run/slurm.conf" -N localhost </dev/null >/dev/null 2>"$run/slurmd.stderr" \
+      || { echo "slurm-local: slurmd did not start:" >&2; cat "$run/slurmd.stderr" >&2; "$0" stop "$run"; exit 1; }
     for _ in $(seq 300); do
       state=$(sinfo -h -N -o '%t' 2>/dev/null | head -1 || true)
       [ "$state" = "idle" ] && break

@@ -14,14 +14,35 @@ final class ClusterSlurmTests: ClusterTestCase {
             throw XCTSkip("starting munged, slurmctld and slurmd needs root")
         }
         run = dir + "/slurm"
-        let r = try runProcess("\(repositoryRoot)/scripts/slurm-local.sh", ["start", run])
-        guard r.status == 0 else { return XCTFail("the local Slurm cluster did not start: \(r.stderr)") }
+        let status = Self.spawnAndWait("\(repositoryRoot)/scripts/slurm-local.sh", ["start", run], log: dir + "/slurm-start.log")
+        guard status == 0 else {
+            return XCTFail("the local Slurm cluster did not start (\(status)): \((try? String(contentsOfFile: dir + "/slurm-start.log", encoding: .utf8)) ?? "")")
+        }
         slurmConf = run + "/slurm.conf"
     }
 
     override func tearDown() {
-        if !run.isEmpty { _ = try? runProcess("\(repositoryRoot)/scripts/slurm-local.sh", ["stop", run]) }
+        if !run.isEmpty { _ = Self.spawnAndWait("\(repositoryRoot)/scripts/slurm-local.sh", ["stop", run], log: dir + "/slurm-stop.log") }
         super.tearDown()
+    }
+
+    /// Runs `executable args…` with stdin from /dev/null and stdout + stderr into `log`, waiting with
+    /// waitpid(2) itself: Foundation's Process did not notice this script exit once it had started the
+    /// daemons (waitUntilExit hung with the script a zombie), so the cluster scripts bypass it.
+    static func spawnAndWait(_ executable: String, _ args: [String], log: String) -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + args).map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, executable, &actions, nil, argv, environ) == 0 else { return -1 }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 
     /// Runs a Slurm client command (sbatch, squeue, scancel) against the test cluster.
