@@ -113,7 +113,7 @@ public enum MapJob {
         BLAS.setThreads(options.blasThreads)
         var fingerprintOptions = options.outputAffecting
         fingerprintOptions["hour"] = hour.rawValue
-        let runFacts = ["weights_sha256": weightsSHA, "probe_sha256": probeSHA, "preset": config.preset,
+        let runFacts = ["weights": absolutePath(options.weights), "probe": absolutePath(options.probe), "weights_sha256": weightsSHA, "probe_sha256": probeSHA, "preset": config.preset,
                         "hour_policy": hour.rawValue, "metadata": String(!options.noMetadata), "moemae_version": moemaeVersion]
 
         // The options as run: the hour policy actually used, not the "default (…)" placeholder.
@@ -147,14 +147,22 @@ public enum MapJob {
             }
         }
 
-        let summary = RunSummary(moemaeVersion: moemaeVersion, started: STACItem.rfc3339(started),
+        var summary = RunSummary(moemaeVersion: moemaeVersion, started: STACItem.rfc3339(started),
                                  wallSeconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9,
                                  weightsSHA256: weightsSHA, probeSHA256: probeSHA, options: summaryOptions,
                                  scenes: results.map(\.summary), timings: mergeTimings(results.map(\.timings)))
+        summary.weights = absolutePath(options.weights)
+        summary.probe = absolutePath(options.probe)
         if let runSummaryName {
             try writeAtomically(try summary.jsonData(), to: (options.out as NSString).appendingPathComponent(runSummaryName))
         }
         return Outcome(summary: summary, scenes: results)
+    }
+
+    /// `path` made absolute against the working folder (recorded in the run summary and STAC Item).
+    static func absolutePath(_ path: String) -> String {
+        let p = path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+        return (p as NSString).standardizingPath
     }
 
     /// Sums the timings of the same stage over scenes (wall: sum too — scenes run one after another).

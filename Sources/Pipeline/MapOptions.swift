@@ -77,6 +77,8 @@ public struct MapOptions: Equatable, Sendable {
     public var scores = false
     /// Write `<product>_embeddings.tif` (D Float32 bands).
     public var embeddings = false
+    /// Write PNG quick-looks (``MapPreviews``) next to the rasters.
+    public var preview = false
     /// Continue an interrupted run of the same inputs and options.
     public var resume = false
     /// No progress output.
@@ -105,7 +107,7 @@ public struct MapOptions: Equatable, Sendable {
     /// The option names shared by `moemae map` and pipeline files, in documentation order.
     public static let fieldNames = [
         "scenes", "weights", "probe", "out", "workers", "batch-size", "blas-threads", "queue-depth", "min-valid",
-        "token-experts", "scores", "embeddings", "resume", "quiet", "hour", "no-metadata", "allow-non-sr", "overwrite",
+        "token-experts", "scores", "embeddings", "preview", "resume", "quiet", "hour", "no-metadata", "allow-non-sr", "overwrite",
     ]
 
     public init(scenes: [String], weights: String, probe: String, out: String) {
@@ -137,7 +139,7 @@ public struct MapOptions: Equatable, Sendable {
     public var outputAffecting: [String: String] {
         [
             "min-valid": String(minValid), "token-experts": tokenExperts.description, "scores": String(scores),
-            "embeddings": String(embeddings), "hour": hour?.rawValue ?? "default (the probe's, else the weights', else utc)",
+            "embeddings": String(embeddings), "preview": String(preview), "hour": hour?.rawValue ?? "default (the probe's, else the weights', else utc)",
             "no-metadata": String(noMetadata), "allow-non-sr": String(allowNonSR),
         ]
     }

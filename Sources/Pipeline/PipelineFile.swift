@@ -22,7 +22,7 @@ public enum PipelineFile {
 
     /// Reads, validates and resolves a pipeline file. Throws ``PipelineFileError`` naming the file
     /// and line of the first problem (unknown field, wrong type, value out of range, missing field).
-    public static func load(path: String) throws -> MapOptions {
+    public static func load(path: String, note: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> MapOptions {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw PipelineFileError(path: path, line: nil, "cannot read the pipeline file (does it exist?)")
         }
@@ -30,11 +30,14 @@ public enum PipelineFile {
             throw PipelineFileError(path: path, line: nil, "not UTF-8 text")
         }
         let base = (URL(fileURLWithPath: path).deletingLastPathComponent().path as NSString).standardizingPath
-        return try parse(yaml: text, path: path, baseDirectory: base)
+        return try parse(yaml: text, path: path, baseDirectory: base, note: note)
     }
 
     /// Parses pipeline YAML text; `path` is only used in messages.
-    public static func parse(yaml text: String, path: String, baseDirectory: String?) throws -> MapOptions {
+    /// `weights` and `probe` left out: the bundled model (``BundledModel/resolve(weights:probe:needsProbe:executablePath:environment:note:)``;
+    /// `note` gets the line saying so).
+    public static func parse(yaml text: String, path: String, baseDirectory: String?,
+                             note: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> MapOptions {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -59,12 +62,20 @@ public enum PipelineFile {
             }
             fields[key] = value
         }
-        for required in ["scenes", "weights", "probe", "out"] where fields[required] == nil {
+        for required in ["scenes", "out"] where fields[required] == nil {
             throw PipelineFileError(path: path, line: nil, "required field '\(required)' is missing")
         }
         let reader = FieldReader(path: path, fields: fields, base: baseDirectory)
-        var o = MapOptions(scenes: try reader.paths("scenes"), weights: try reader.path("weights"),
-                           probe: try reader.path("probe"), out: try reader.path("out"))
+        // weights and probe: the bundled demonstration model when left out (``BundledModel``).
+        let model: (weights: String, probe: String)
+        do {
+            model = try BundledModel.resolve(weights: fields["weights"] == nil ? nil : try reader.path("weights"),
+                                             probe: fields["probe"] == nil ? nil : try reader.path("probe"), note: note)
+        } catch let e as MapOptionsError {
+            throw PipelineFileError(path: path, line: nil, e.message.replacingOccurrences(of: "no --weights/--probe given", with: "no weights/probe given"))
+        }
+        var o = MapOptions(scenes: try reader.paths("scenes"), weights: model.weights, probe: model.probe,
+                           out: try reader.path("out"))
         if let v = try reader.int("workers") { o.workers = v }
         if let v = try reader.int("batch-size") { o.batchSize = v }
         if let v = try reader.int("blas-threads") { o.blasThreads = v }
@@ -73,6 +84,7 @@ public enum PipelineFile {
         if let v = try reader.tokenExperts("token-experts") { o.tokenExperts = v }
         if let v = try reader.bool("scores") { o.scores = v }
         if let v = try reader.bool("embeddings") { o.embeddings = v }
+        if let v = try reader.bool("preview") { o.preview = v }
         if let v = try reader.bool("resume") { o.resume = v }
         if let v = try reader.bool("quiet") { o.quiet = v }
         if let v = try reader.string("hour") {

@@ -13,6 +13,10 @@ public struct RunSummary: Codable, Equatable, Sendable {
     public var moemaeVersion: String
     public var started: String
     public var wallSeconds: Double
+    /// The weights and probe files used (`--weights`/`--probe` or the bundled model's; ``BundledModel``).
+    /// Absent in files written before they were recorded.
+    public var weights: String?
+    public var probe: String?
     public var weightsSHA256: String
     public var probeSHA256: String
     public var options: [String: String]
@@ -21,7 +25,7 @@ public struct RunSummary: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case format, formatVersion = "format_version", moemaeVersion = "moemae_version", started
-        case wallSeconds = "wall_s", weightsSHA256 = "weights_sha256", probeSHA256 = "probe_sha256"
+        case wallSeconds = "wall_s", weights, probe, weightsSHA256 = "weights_sha256", probeSHA256 = "probe_sha256"
         case options, scenes, timings
     }
 

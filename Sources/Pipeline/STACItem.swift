@@ -136,6 +136,7 @@ public struct STACItem: Codable, Equatable, Sendable {
     public struct Asset: Codable, Equatable, Sendable {
         public static let cogType = "image/tiff; application=geotiff; profile=cloud-optimized"
         public static let jsonType = "application/json"
+        public static let pngType = "image/png"
         public var href: String
         public var type: String?
         public var title: String?

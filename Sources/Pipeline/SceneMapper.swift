@@ -16,12 +16,15 @@ public struct MapScene: Sendable {
     /// STAC `platform` (e.g. `landsat-8`) and `instruments` (e.g. `oli`, `tirs`), when known.
     public var platform: String?
     public var instruments: [String]?
+    /// Red, green and blue surface-reflectance band files (same grid) for the true-colour quick-look of
+    /// `--preview`; nil when the scene has none (not C2 L2 SR).
+    public var trueColorBands: [String]?
 
     public init(product: String, acquired: Date, crs: CoordinateReferenceSystem, geoTransform: GeoTransform, width: Int,
-                height: Int, tileSize: Int = 40, inputFiles: [String], platform: String? = nil, instruments: [String]? = nil) {
+                height: Int, tileSize: Int = 40, inputFiles: [String], platform: String? = nil, instruments: [String]? = nil, trueColorBands: [String]? = nil) {
         self.product = product; self.acquired = acquired; self.crs = crs; self.geoTransform = geoTransform
         self.width = width; self.height = height; self.tileSize = tileSize; self.inputFiles = inputFiles
-        self.platform = platform; self.instruments = instruments
+        self.platform = platform; self.instruments = instruments; self.trueColorBands = trueColorBands
     }
 }
 
@@ -52,7 +55,8 @@ public enum SceneMapper {
                                  tileSize: scene.tileSize, product: scene.product)
         let itemName = "\(scene.product).stac.json"
         let summaryName = "\(scene.product)_summary.json"
-        let outputNames = rasters.fileNames + [itemName, summaryName]
+        let previews = options.preview ? MapPreviews(rasters: rasters, scene: scene) : nil
+        let outputNames = rasters.fileNames + (previews?.fileNames ?? []) + [itemName, summaryName]
 
         // Resume: a scene published by an earlier run with the same fingerprint is complete; keep it.
         if options.resume && !options.overwrite,
@@ -108,6 +112,9 @@ public enum SceneMapper {
             for name in try rasters.write(from: store, into: tx.stagingDirectory, cancellation: cancellation) {
                 _ = tx.stagingPath(for: name)   // publish it with the scene
             }
+            for name in try previews?.write(into: tx.stagingDirectory) ?? [] {
+                _ = tx.stagingPath(for: name)
+            }
             timings.append(StageTiming(stage: "rasters", workers: 1, items: rasters.fileNames.count,
                                        wallSeconds: seconds(since: rasterStart), busySeconds: seconds(since: rasterStart),
                                        waitInputSeconds: 0, waitOutputSeconds: 0))
@@ -134,7 +141,7 @@ public enum SceneMapper {
         // inputs and options from one made otherwise without opening any raster.
         var facts = runFacts
         facts["run_fingerprint"] = fingerprint
-        let item = try stacItem(scene: scene, layout: layout, rasters: rasters, summaryName: summaryName, runFacts: facts)
+        let item = try stacItem(scene: scene, layout: layout, rasters: rasters, previews: previews, summaryName: summaryName, runFacts: facts)
         do {
             let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try writeAtomically(try e.encode(summary), to: tx.stagingPath(for: summaryName))
@@ -290,7 +297,7 @@ public enum SceneMapper {
     }
 
     /// The STAC Item of a scene's outputs.
-    static func stacItem(scene: MapScene, layout: MapOutputLayout, rasters: MapRasters, summaryName: String,
+    static func stacItem(scene: MapScene, layout: MapOutputLayout, rasters: MapRasters, previews: MapPreviews? = nil, summaryName: String,
                          runFacts: [String: String]) throws -> STACItem {
         let sceneGrid = STACItem.ProjectionGrid(epsg: scene.crs.epsg, wkt2: scene.crs.wkt2, geotransform: scene.geoTransform.gdal,
                                                 width: scene.width, height: scene.height)
@@ -311,6 +318,7 @@ public enum SceneMapper {
                                          grid: grid(rasters.geoTransform(product.grid), layout.gridCols * s, layout.gridRows * s),
                                          classes: product.legend == .classes ? classes : nil)
         }
+        if let previews { assets.merge(previews.stacAssets) { a, _ in a } }
         let ring = try SceneFootprint.lonLatRing(crs: scene.crs, geoTransform: scene.geoTransform, width: scene.width, height: scene.height)
         var item = STACItem(id: scene.product, acquired: scene.acquired, footprint: ring, grid: sceneGrid, assets: assets)
         item.properties.platform = scene.platform

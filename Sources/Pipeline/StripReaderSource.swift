@@ -32,7 +32,17 @@ public final class StripReaderSource: SceneTileSource {
         }
         return MapScene(product: s.id, acquired: acquired, crs: r.crs, geoTransform: r.geoTransform, width: r.width, height: r.height,
                         tileSize: reader.options.tileSize, inputFiles: s.files, platform: Self.stacPlatform(s.spacecraft),
-                        instruments: Self.stacInstruments(s.sensor))
+                        instruments: Self.stacInstruments(s.sensor), trueColorBands: Self.trueColorBands(s))
+    }
+
+    /// The red, green and blue surface-reflectance band files of a C2 L2 SR scene (OLI: SR_B4, SR_B3,
+    /// SR_B2; TM/ETM+: SR_B3, SR_B2, SR_B1), nil for other scenes.
+    static func trueColorBands(_ s: SceneSource) -> [String]? {
+        guard s.modelReady else { return nil }
+        let oli = s.spacecraft.hasSuffix("8") || s.spacecraft.hasSuffix("9")
+        let names = oli ? ["SR_B4", "SR_B3", "SR_B2"] : ["SR_B3", "SR_B2", "SR_B1"]
+        let paths = names.compactMap { n in s.bands.first { $0.name == n }?.path }
+        return paths.count == 3 ? paths : nil
     }
 
     public func read(rows: Range<Int>) throws -> [[Tile]] {

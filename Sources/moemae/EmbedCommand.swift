@@ -73,7 +73,7 @@ struct EmbedCommand: ParsableCommand {
     }
 
     private func embed() throws {
-        let weights = encoderWeights.weights, out = output.out, allowNonSr = surfaceReflectance.allowNonSr
+        let weights = try encoderWeights.resolved(), out = output.out, allowNonSr = surfaceReflectance.allowNonSr
         let workers = speed.workers, blasThreads = speed.blasThreads, batchSize = speed.batchSize
         if FileManager.default.fileExists(atPath: out) && !output.overwrite {
             throw DatasetError(path: out, "already exists; choose another --out or pass --overwrite")

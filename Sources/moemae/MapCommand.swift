@@ -48,6 +48,9 @@ struct MapCommand: ParsableCommand {
     @Flag(name: .long, help: "Also write <product>_embeddings.tif (Float32, one band per embedding dimension).")
     var embeddings = false
 
+    @Flag(name: .long, help: "Also write PNG quick-looks: <product>_labels.png (labels with a legend of class colours and names), <product>_rgb.png (true colour) and <product>_experts_layer<L>.png for each --token-experts layer.")
+    var preview = false
+
     @Flag(name: .long, help: "Continue an interrupted run of the same inputs and options without recomputing finished tile rows; scenes it already completed are kept as they are.")
     var resume = false
 
@@ -58,9 +61,10 @@ struct MapCommand: ParsableCommand {
     @OptionGroup var surfaceReflectance: SurfaceReflectanceOptions
 
     func options() throws -> MapOptions {
-        var o = MapOptions(scenes: scenes, weights: model.weights, probe: model.probe, out: output.out)
+        let files = try model.resolved()
+        var o = MapOptions(scenes: scenes, weights: files.weights, probe: files.probe, out: output.out)
         o.workers = speed.workers; o.batchSize = speed.batchSize; o.blasThreads = speed.blasThreads; o.queueDepth = queueDepth
-        o.minValid = minValid; o.scores = scores; o.embeddings = embeddings; o.resume = resume; o.quiet = progress.quiet
+        o.minValid = minValid; o.scores = scores; o.embeddings = embeddings; o.preview = preview; o.resume = resume; o.quiet = progress.quiet
         o.hour = input.hour; o.noMetadata = input.noMetadata; o.allowNonSR = surfaceReflectance.allowNonSr; o.overwrite = output.overwrite
         if let t = tokenExperts { o.tokenExperts = try TokenExpertLayers(parsing: t) }
         return o
@@ -77,6 +81,9 @@ struct MapCommand: ParsableCommand {
         try MapCommand.execute(try options())
     }
 
+    /// One line on stderr.
+    static func note(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+
     /// Runs a map job with signal handling, prints where the maps are. Interruptions exit with 128 + signal
     /// number (130 for Ctrl-C, 143 for SIGTERM); other errors propagate (`error: …`, exit 1, MoEMAECommand.reportFailure).
     static func execute(_ options: MapOptions) throws {
@@ -91,7 +98,7 @@ struct MapCommand: ParsableCommand {
             for scene in outcome.scenes {
                 let s = scene.summary
                 print("\(s.id): \(s.tilesMapped) of \(s.tilesRead) tiles mapped (\(s.skipped.noValidPixels) without valid pixels, \(s.skipped.belowMinValid) below --min-valid)")
-                for f in scene.files where f.hasSuffix(".tif") || f.hasSuffix(".vrt") || f.hasSuffix(".json") { print("  \(f)") }
+                for f in scene.files where f.hasSuffix(".tif") || f.hasSuffix(".vrt") || f.hasSuffix(".json") || f.hasSuffix(".png") { print("  \(f)") }
             }
             print("run summary: \((options.out as NSString).appendingPathComponent("run-summary.json"))")
         } catch let e as PipelineInterrupted {

@@ -85,18 +85,28 @@ struct SurfaceReflectanceOptions: ParsableArguments {
     var allowNonSr = false
 }
 
-/// `--weights`: the encoder weights a command runs.
+/// `--weights`: the encoder weights a command runs; left out, the bundled demonstration model
+/// (``BundledModel``: next to the executable, then PREFIX/share/moemae, then $MOEMAE_MODEL_DIR).
 struct WeightsOptions: ParsableArguments {
-    @Option(name: .long, help: "Encoder weights (safetensors with the published state-dict keys).")
-    var weights: String
+    @Option(name: .long, help: "Encoder weights (safetensors with the published state-dict keys); default: the bundled demonstration model (docs/model-card.md).")
+    var weights: String?
+
+    /// --weights, else the bundled model's weights (one note on stderr); throws naming where it looked.
+    func resolved() throws -> String {
+        try BundledModel.resolve(weights: weights, probe: nil, needsProbe: false, note: MapCommand.note).weights
+    }
 }
 
-/// `--weights`, `--probe`: the encoder and the linear probe fitted on it (`map`).
+/// `--weights`, `--probe`: the encoder and the linear probe fitted on it (`map`); left out, the bundled
+/// demonstration model and its 19-class BigEarthNet probe.
 struct WeightsAndProbeOptions: ParsableArguments {
     @OptionGroup var model: WeightsOptions
 
-    @Option(name: .long, help: "Linear probe (safetensors from `moemae probe fit` or `probe import`), fitted on these weights.")
-    var probe: String
+    @Option(name: .long, help: "Linear probe (safetensors from `moemae probe fit` or `probe import`), fitted on these weights; default: the bundled 19-class BigEarthNet probe.")
+    var probe: String?
 
-    var weights: String { model.weights }
+    /// The files given, the bundled model's for those left out (one note on stderr); throws naming where it looked.
+    func resolved() throws -> (weights: String, probe: String) {
+        try BundledModel.resolve(weights: model.weights, probe: probe, note: MapCommand.note)
+    }
 }

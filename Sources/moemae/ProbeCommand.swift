@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MoEMAE
+import Pipeline
 import Probe
 import SafeTensors
 
@@ -265,8 +266,8 @@ extension ProbeCommand {
         @Option(name: .long, help: "Embeddings file written by `moemae embed`.")
         var embeddings: String
 
-        @Option(name: .long, help: "Probe file.")
-        var probe: String
+        @Option(name: .long, help: "Probe file; default: the bundled 19-class BigEarthNet probe (docs/model-card.md).")
+        var probe: String?
 
         /// The scores file to write (.safetensors): scores [N,C], labels, row/col/scene.
         @OptionGroup var output: OutputOptions
@@ -274,6 +275,7 @@ extension ProbeCommand {
         func run() throws {
             let out = output.out
             try checkOutput(out, overwrite: output.overwrite)
+            let probe = try BundledModel.resolve(weights: nil, probe: self.probe, needsWeights: false, note: MapCommand.note).probe
             let p = try LinearProbe(contentsOf: probe)
             let table = try EmbeddingTable(path: embeddings, feature: p.feature)
             try p.checkCompatible(dimension: table.dimension, weightsSHA256: table.weightsSHA256, source: embeddings)

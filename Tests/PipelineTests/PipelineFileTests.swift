@@ -115,6 +115,6 @@ final class PipelineFileTests: XCTestCase {
         let (badStatus, badOutput) = try runProcess("/usr/bin/env", ["python3", root.path + "/Tests/PipelineTests/Python/validate_pipelines.py",
                                                                      root.path + "/schemas/pipeline.schema.json", dir + "/bad.yaml"])
         XCTAssertEqual(badStatus, 1)
-        XCTAssertTrue(badOutput.contains("probe"), badOutput)
+        XCTAssertTrue(badOutput.contains("weights") && badOutput.contains("workers"), badOutput)
     }
 }
