@@ -20,6 +20,7 @@ struct MoEMAECommand: ParsableCommand {
             EmbedCommand.self,
             BenchCommand.self,
             WeightsCommand.self,
+            InfoCommand.self,
         ]
     )
 
@@ -30,7 +31,14 @@ struct MoEMAECommand: ParsableCommand {
         do {
             command = try parseAsRoot()
         } catch {
-            exit(withError: error)   // usage errors, --help, --version: ArgumentParser's text and status
+            // --help / `help SUB`: ArgumentParser's text, then the command's examples (HelpExamples).
+            let text = fullMessage(for: error)
+            if exitCode(for: error) == .success, let examples = HelpExamples.section(forHelp: text) {
+                print(text.hasSuffix("\n") ? text : text + "\n")
+                print(examples)
+                Foundation.exit(0)
+            }
+            exit(withError: error)   // usage errors, --version: ArgumentParser's text and status
         }
         do {
             try command.run()

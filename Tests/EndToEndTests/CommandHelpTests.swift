@@ -24,6 +24,11 @@ final class CommandHelpTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("OVERVIEW:") && r.stdout.contains("USAGE: moemae <subcommand>"), r.stdout)
         let names = subcommands(in: r.stdout)
         XCTAssertTrue(names.contains("tile"), "root help lists \(names):\n\(r.stdout)")
+        // The three main jobs, one command each.
+        let jobs = r.stdout.components(separatedBy: "\nEXAMPLES:\n").last ?? ""
+        for job in ["moemae tile ", "moemae map ", "--token-experts all"] {
+            XCTAssertTrue(jobs.contains(job), "root help lacks \(job):\n\(r.stdout)")
+        }
         let version = try moemae(["--version"])
         XCTAssertEqual(version.status, 0)
         XCTAssertFalse(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
@@ -45,6 +50,12 @@ final class CommandHelpTests: XCTestCase {
             let viaHelp = try moemae(["help"] + path)
             XCTAssertEqual(viaHelp.status, 0)
             XCTAssertEqual(viaHelp.stdout, r.stdout, "moemae help \(name) differs from moemae \(name) --help")
+            // The help ends with real examples of this very command.
+            let examples = r.stdout.components(separatedBy: "\nEXAMPLES:\n").last ?? ""
+            XCTAssertTrue(r.stdout.contains("\nEXAMPLES:\n"), "moemae \(name) --help has no examples:\n\(r.stdout)")
+            let commands = examples.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.hasPrefix("#") }
+            XCTAssertTrue((1...2).contains(commands.count), "moemae \(name): \(commands)")
+            XCTAssertTrue(commands.allSatisfy { $0.hasPrefix("moemae \(name)") }, "moemae \(name) examples: \(commands)")
             queue += subcommands(in: r.stdout).map { path + [$0] }
             checked.append(name)
         }
