@@ -31,13 +31,7 @@ struct MoEMAECommand: ParsableCommand {
         do {
             command = try parseAsRoot()
         } catch {
-            // --help / `help SUB`: ArgumentParser's text, then the command's examples (HelpExamples).
-            let text = fullMessage(for: error)
-            if exitCode(for: error) == .success, let examples = HelpExamples.section(forHelp: text) {
-                print(text.hasSuffix("\n") ? text : text + "\n")
-                print(examples)
-                Foundation.exit(0)
-            }
+            printHelpWithExamples(error)
             exit(withError: error)   // usage errors, --version: ArgumentParser's text and status
         }
         do {
@@ -45,6 +39,18 @@ struct MoEMAECommand: ParsableCommand {
         } catch {
             reportFailure(error)
         }
+    }
+
+    /// `--help` and `help SUB` (ArgumentParser parses both into its HelpCommand, whose run throws the
+    /// help request): ArgumentParser's help text, then the command's examples (``HelpExamples``), exit 0.
+    /// Returns for anything else.
+    static func printHelpWithExamples(_ error: Error) {
+        guard !(error is ExitCode), exitCode(for: error) == .success else { return }
+        let text = fullMessage(for: error)
+        guard let examples = HelpExamples.section(forHelp: text) else { return }
+        print(text.hasSuffix("\n") ? text : text + "\n")
+        print(examples)
+        Foundation.exit(0)
     }
 
     /// Reports an error thrown while a subcommand runs and exits.
@@ -55,6 +61,7 @@ struct MoEMAECommand: ParsableCommand {
     ///   stderr (the description names the file and what is wrong), exit status 1.
     static func reportFailure(_ error: Error) -> Never {
         if error is ExitCode || exitCode(for: error) != .failure {
+            printHelpWithExamples(error)
             exit(withError: error)
         }
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))

@@ -62,9 +62,9 @@ final class InstallTests: XCTestCase {
         XCTAssertEqual(summary["probe"] as? String, "\(prefix)/share/moemae/probe-bigearthnet19.safetensors")
         XCTAssertEqual((summary["weights_sha256"] as? String).map { Substring($0) }, try sha("\(prefix)/share/moemae/weights.safetensors"))
         let item = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: "\(out)/\(product).stac.json"))) as! [String: Any]
-        let run = (item["properties"] as! [String: Any])["moemae:run"] as! [String: String]
-        XCTAssertEqual(run["weights"], "\(prefix)/share/moemae/weights.safetensors")
-        XCTAssertEqual(run["probe_sha256"].map { Substring($0) }, try sha("\(prefix)/share/moemae/probe-bigearthnet19.safetensors"))
+        let facts = (item["properties"] as! [String: Any])["moemae:run"] as! [String: String]
+        XCTAssertEqual(facts["weights"], "\(prefix)/share/moemae/weights.safetensors")
+        XCTAssertEqual(facts["probe_sha256"].map { Substring($0) }, try sha("\(prefix)/share/moemae/probe-bigearthnet19.safetensors"))
         let assets = item["assets"] as! [String: [String: Any]]
         XCTAssertEqual(assets["thumbnail"]?["href"] as? String, "./\(product)_labels.png")
         XCTAssertEqual(assets["thumbnail"]?["type"] as? String, "image/png")
