@@ -44,7 +44,7 @@ public struct MapPreviews {
         let classes = zip(layout.classNames, layout.classColors).map { name, rgb in
             QuickLook.LegendEntry(name: name, color: ColorEntry(red: rgb[0], green: rgb[1], blue: rgb[2]))
         }
-        try QuickLook.categoricalPNG(source: path(rasters.labelsName), entries: classes, noDataName: "no data / skipped tile",
+        try QuickLook.categoricalPNG(source: path(MapProduct.labels.fileName(product: product)), entries: classes, noDataName: "no data / skipped tile",
                                      title: "\(product): land cover", to: path(labelsName), maxSide: Self.mapSide)
         if let rgb = scene.trueColorBands, rgb.count == 3 {
             try QuickLook.trueColorPNG(red: rgb[0], green: rgb[1], blue: rgb[2], to: path(rgbName), range: Self.reflectanceStretch)
@@ -54,7 +54,7 @@ public struct MapPreviews {
                 let c = MapRasters.expertColors[k % MapRasters.expertColors.count]
                 return QuickLook.LegendEntry(name: "expert \(k)", color: ColorEntry(red: c[0], green: c[1], blue: c[2]))
             }
-            try QuickLook.categoricalPNG(source: path(rasters.tokenExpertsName), band: i + 1, entries: experts,
+            try QuickLook.categoricalPNG(source: path(MapProduct.tokenExperts.fileName(product: product)), band: i + 1, entries: experts,
                                          noDataName: "no data / skipped tile", title: "\(product): encoder layer \(layer) experts",
                                          to: path(expertsName(layer: layer)), maxSide: Self.mapSide)
         }
