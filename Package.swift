@@ -9,11 +9,13 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "moemae", targets: ["moemae"]),
+        .library(name: "Diagnostics", targets: ["Diagnostics"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "GeoRaster", targets: ["GeoRaster"]),
         .library(name: "Landsat", targets: ["Landsat"]),
         .library(name: "Tiling", targets: ["Tiling"]),
         .library(name: "MoEMAE", targets: ["MoEMAE"]),
+        .library(name: "MoEMAETraining", targets: ["MoEMAETraining"]),
         .library(name: "Probe", targets: ["Probe"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
     ],
@@ -34,56 +36,68 @@ let package = Package(
         // Hand-vectorised attention/softmax/SiLU kernels (AVX2+FMA chosen at run time, portable C otherwise).
         .target(name: "CKernels"),
 
+        // The error model every module shares (kind, file, message, hint, cause), the existing-output
+        // refusal and atomic publication (temporary name, fsync, rename). No dependencies.
+        .target(name: "Diagnostics"),
         // The safetensors file format, shared by datasets, weights, embeddings and probes.
-        .target(name: "SafeTensors"),
+        .target(name: "SafeTensors", dependencies: ["Diagnostics"]),
         // The only module that imports GDAL and PROJ.
-        .target(name: "GeoRaster", dependencies: ["CGDAL", "CPROJ"]),
+        .target(name: "GeoRaster", dependencies: ["CGDAL", "CPROJ", "Diagnostics"]),
         // MTL metadata (ODL text, JSON, XML), scene discovery, band sets, QA bits.
-        .target(name: "Landsat"),
+        .target(name: "Landsat", dependencies: ["Diagnostics"]),
         // Tile grid, edge policy, validity, geo-temporal metadata, dataset writer/reader.
-        .target(name: "Tiling", dependencies: ["GeoRaster", "Landsat", "SafeTensors"]),
-        // Model configuration, weights, kernels over BLAS, encoder/decoder, training.
+        .target(name: "Tiling", dependencies: ["Diagnostics", "GeoRaster", "Landsat", "SafeTensors"]),
+        // Inference: model configuration, weights, kernels over BLAS (the only BLAS caller), encoder/decoder.
         .target(name: "MoEMAE", dependencies: [
-            "COpenBLAS", "CKernels", "SafeTensors",
+            "COpenBLAS", "CKernels", "Diagnostics", "SafeTensors",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ], swiftSettings: [
             // The numeric loops index raw buffers whose bounds are set up once per batch; without
             // overflow/bounds checks LLVM vectorises them (docs/performance.md, "Encoder").
             .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
         ]),
+        // Pretraining: backward passes, AdamW, schedules, the pretraining loop and its checkpoints. Its own
+        // target so inference users do not build it; the gradient kernels index raw buffers like the
+        // encoder's and keep -Ounchecked (docs/performance.md, "Compiler flags").
+        .target(name: "MoEMAETraining", dependencies: ["MoEMAE", "CKernels", "SafeTensors"], swiftSettings: [
+            .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+        ]),
+        // `moemae bench` and MoEMAEBenchmarks: encoder and training-step benchmarks (not in the libraries).
+        .target(name: "MoEMAEBenchmarking", dependencies: ["MoEMAE", "MoEMAETraining"]),
         // Linear heads: fit, predict, metrics, label sources.
         .target(name: "Probe", dependencies: [
-            "COpenBLAS", "SafeTensors", "GeoRaster", "Tiling", "MoEMAE",
+            "Diagnostics", "SafeTensors", "GeoRaster", "Tiling", "MoEMAE",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),  // `probe import` reads .npz archives
         ]),
         // Bounded Dispatch stages read → tile → batch → encode → classify → write; map outputs.
         .target(name: "Pipeline", dependencies: [
-            "CSignals", "SafeTensors", "GeoRaster", "Landsat", "Tiling", "MoEMAE", "Probe",
+            "CSignals", "Diagnostics", "GeoRaster", "Tiling", "MoEMAE", "Probe",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The command line only: parses, calls the libraries, prints.
         .executableTarget(name: "moemae", dependencies: [
-            "SafeTensors", "GeoRaster", "Landsat", "Tiling", "MoEMAE", "Probe", "Pipeline",
+            "Diagnostics", "SafeTensors", "Tiling", "MoEMAE", "MoEMAETraining", "MoEMAEBenchmarking", "Probe", "Pipeline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // `swift run -c release MoEMAEBenchmarks`: the same benchmarks as `moemae bench`.
-        .executableTarget(name: "MoEMAEBenchmarks", dependencies: ["MoEMAE", "Tiling", "Pipeline"]),
+        .executableTarget(name: "MoEMAEBenchmarks", dependencies: ["MoEMAE", "MoEMAEBenchmarking"]),
 
         // Helpers shared by test targets: shared-data paths, temporary folders, GDAL tools and Python as references.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics"]),
         .testTarget(name: "GeoRasterTests", dependencies: ["GeoRaster", "TestSupport"]),
         .testTarget(name: "LandsatTests", dependencies: ["Landsat"]),
-        .testTarget(name: "TilingTests", dependencies: ["Tiling", "GeoRaster", "Landsat", "SafeTensors", "TestSupport"]),
+        .testTarget(name: "TilingTests", dependencies: ["Tiling", "GeoRaster", "Landsat", "SafeTensors", "Diagnostics", "TestSupport"]),
         .testTarget(name: "MoEMAETests", dependencies: [
-            "MoEMAE", "CKernels", "SafeTensors",
+            "MoEMAE", "MoEMAETraining", "CKernels", "SafeTensors",
             // Hostile-checkpoint tests assemble their own zip containers.
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "SafeTensors", "GeoRaster", "Tiling"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "GeoRaster", "SafeTensors", "Probe"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "GeoRaster", "Tiling", "Probe", "Diagnostics"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SafeTensors", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

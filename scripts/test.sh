@@ -12,3 +12,11 @@ if [ $# -eq 0 ]; then
     # Leak detection is off: GDAL, PROJ and Foundation keep process-lifetime caches it would report.
     ASAN_OPTIONS=detect_leaks=0 swift test --scratch-path .build-asan --sanitize=address --filter MapProductTests
 fi
+# The library products as another package uses them: Examples/Downstream depends on this package by
+# path (products with -Ounchecked build as a path dependency, not as a versioned one) and encodes one
+# real tile through the public API (docs/architecture.md).
+if [ $# -eq 0 ]; then
+    swift build --package-path Examples/Downstream --scratch-path .build-downstream
+    .build-downstream/debug/downstream ../shared/golden/weights-xxs-public.safetensors \
+        ../shared/data/scenes/LC08_L2SP_008059_20191201_20200825_02_T1
+fi

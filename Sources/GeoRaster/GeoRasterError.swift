@@ -1,3 +1,4 @@
+import Diagnostics
 /// An error from the raster/vector/coordinate layer.
 ///
 /// Carries the file (when there is one), what went wrong in our words, what to do about it, and the
@@ -41,5 +42,22 @@ public struct GeoRasterError: Error, CustomStringConvertible, Sendable, Equatabl
         if !libraryMessages.isEmpty { s += " (" + libraryMessages.joined(separator: "; ") + ")" }
         if let hint { s += ". " + hint.prefix(1).uppercased() + hint.dropFirst() }
         return s
+    }
+}
+
+extension GeoRasterError: DiagnosedError {
+    public var kind: FailureKind {
+        switch code {
+        case .open: return .open
+        case .read: return .read
+        case .write: return .write
+        case .crs, .transform: return .coordinates
+        case .invalidArgument: return .invalidArgument
+        }
+    }
+    public var file: String? { path }
+    /// GDAL's or PROJ's own messages for the failing call, as the cause.
+    public var underlying: Error? {
+        libraryMessages.isEmpty ? nil : Failure(.read, libraryMessages.joined(separator: "; "))
     }
 }

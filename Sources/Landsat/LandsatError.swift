@@ -1,4 +1,5 @@
 import Foundation
+import Diagnostics
 
 /// An error reading Landsat metadata or a scene folder.
 ///
@@ -39,4 +40,15 @@ public struct LandsatError: Error, CustomStringConvertible, Equatable, Sendable 
     }
 
     public var description: String { "\(path): \(message)" }
+}
+
+extension LandsatError: DiagnosedError {
+    public var kind: FailureKind {
+        switch code {
+        case .unreadable, .noMetadataFile, .missingBandFile: return .open
+        case .empty, .malformed, .notLandsatMetadata, .missingKey, .invalidValue: return .read
+        case .notModelReady: return .incompatible
+        }
+    }
+    public var file: String? { path }
 }

@@ -1,7 +1,7 @@
 /// Whether a scene's bands can be fed to the MoE-MAE model, and why not.
 ///
 /// The model was pretrained on Landsat 8/9 Collection 2 Level-2 surface reflectance `SR_B1…SR_B7`
-/// (docs/moe-mae.md); its normalisation statistics are those of that product. Policy (docs/bands.md):
+/// (docs/model.md); its normalisation statistics are those of that product. Policy (docs/bands.md):
 /// - ``ready``: C2 L2 SR of Landsat 8/9 OLI, bands 1-7 — used as is.
 /// - ``requiresOverride(_:)``: OLI bands 1-7 of another product (Level-1 digital numbers, Collection 1,
 ///   pre-collection). Same spectral bands, different radiometry: fed to the model only when the user

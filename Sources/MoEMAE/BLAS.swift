@@ -1,6 +1,7 @@
 import COpenBLAS
 
-/// The only place that calls BLAS (OpenBLAS through its CBLAS interface).
+/// The only place that calls BLAS (OpenBLAS through its CBLAS interface): every module (the encoder
+/// kernels, training, the probes' logistic regression, the benchmarks) goes through these functions.
 ///
 /// All matrices are row-major `Float` with explicit leading dimensions, so a layer can hand
 /// strided views (one head of a fused q/k/v output, one tile of a batch) without copying.
@@ -8,13 +9,35 @@ public enum BLAS {
     /// `C = alpha · op(A) · op(B) + beta · C` (cblas_sgemm, row-major).
     /// `A` is `m × k` (`k × m` if `transA`), `B` is `k × n` (`n × k` if `transB`), `C` is `m × n`.
     @inline(__always)
-    static func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+    public static func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                       alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                       b: UnsafePointer<Float>, ldb: Int,
                       beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
         if m == 0 || n == 0 { return }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    }
+
+    /// `C = alpha · op(A) · op(B) + beta · C` in double precision (cblas_dgemm, row-major; shapes as
+    /// ``sgemm(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``).
+    @inline(__always)
+    public static func dgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                             alpha: Double = 1, a: UnsafePointer<Double>, lda: Int,
+                             b: UnsafePointer<Double>, ldb: Int,
+                             beta: Double = 0, c: UnsafeMutablePointer<Double>, ldc: Int) {
+        if m == 0 || n == 0 { return }
+        cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    }
+
+    /// `y = alpha · op(A) · x + beta · y` in double precision (cblas_dgemv, row-major, unit strides);
+    /// `A` is `m × n` as stored (`op` transposes it when `transA`).
+    @inline(__always)
+    public static func dgemv(transA: Bool = false, m: Int, n: Int, alpha: Double = 1, a: UnsafePointer<Double>, lda: Int,
+                             x: UnsafePointer<Double>, beta: Double = 0, y: UnsafeMutablePointer<Double>) {
+        if m == 0 || n == 0 { return }
+        cblas_dgemv(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, blasint(m), blasint(n), alpha, a, blasint(lda),
+                    x, 1, beta, y, 1)
     }
 
     /// Sets the number of threads OpenBLAS uses for each call. The setting is process-wide (OpenBLAS

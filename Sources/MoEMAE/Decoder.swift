@@ -1,4 +1,4 @@
-/// The masked-autoencoder decoder (docs/moe-mae.md, "Decoder").
+/// The masked-autoencoder decoder (docs/model.md, "Decoder").
 ///
 /// `decoder_embed` (D→D') on the encoder's normalised tokens; the decoder sequence is the 5
 /// projected metadata+CLS tokens (no positional embedding) followed by the 100 patch slots in

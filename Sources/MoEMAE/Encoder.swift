@@ -1,4 +1,4 @@
-/// The MoE-MAE encoder (docs/moe-mae.md, "Encoder forward").
+/// The MoE-MAE encoder (docs/model.md, "Encoder forward").
 ///
 /// Token sequence per tile: `[week, hour, lat, lon, CLS, patch_0 … patch_99]` (CLS at index 4)
 /// plus the learned `pos_embed`; then the pre-norm blocks and a final LayerNorm. With a mask
@@ -33,7 +33,7 @@ public struct Encoder: Sendable {
     ///   - images: normalised pixels `[tiles, C, S, S]` (``InputEncoding``).
     ///   - meta: `[tiles, 8]` encoded metadata, or nil for none (zero vectors).
     ///   - keep: `[tiles, kept]` patch numbers to keep, in token order; nil keeps all patches in order.
-    func embed(images: UnsafePointer<Float>, meta: UnsafePointer<Float>?, tiles: Int, keep: UnsafePointer<Int32>?, kept: Int,
+    package func embed(images: UnsafePointer<Float>, meta: UnsafePointer<Float>?, tiles: Int, keep: UnsafePointer<Int32>?, kept: Int,
                ws: Workspace) {
         let d = dim, tokens = ModelConfig.prefixTokens + kept
         patchEmbedding.forward(images: images, tiles: tiles, perTile: kept, keep: keep, ws: ws)

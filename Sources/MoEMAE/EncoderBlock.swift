@@ -1,5 +1,5 @@
 /// One pre-norm transformer block: `x = x + GQA(LN1(x))`, then `x = x + MoE(LN2(x))`
-/// (docs/moe-mae.md, "Encoder forward" step 4). The decoder's blocks have the same structure.
+/// (docs/model.md, "Encoder forward" step 4). The decoder's blocks have the same structure.
 public struct EncoderBlock: Sendable {
     public let norm1: LayerNorm
     public let attention: GroupedQueryAttention
@@ -12,7 +12,7 @@ public struct EncoderBlock: Sendable {
 
     /// Runs the block in place on `ws.x` ([tiles·tokens, D]); the routing is left in
     /// `ws.routeExpert` / `ws.routeGate`.
-    func forward(tiles: Int, tokens: Int, ws: Workspace) {
+    package func forward(tiles: Int, tokens: Int, ws: Workspace) {
         let rows = tiles * tokens, d = norm1.dim
         norm1.forward(ws.x, ldx: d, rows: rows, into: ws.xn, ldo: d)
         attention.forward(tiles: tiles, tokens: tokens, ws: ws)

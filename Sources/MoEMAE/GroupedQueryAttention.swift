@@ -1,6 +1,6 @@
 import CKernels
 
-/// Grouped-query self-attention (docs/moe-mae.md, "Grouped-query attention").
+/// Grouped-query self-attention (docs/model.md, "Grouped-query attention").
 ///
 /// q: Linear(D→D), k, v: Linear(D→G·hd), out: Linear(D→D), hd = D/H, scale hd^-0.5, softmax over
 /// keys, no mask. Query head h reads key/value group `h mod G` (the reference repeats the groups
@@ -30,7 +30,7 @@ public struct GroupedQueryAttention: Sendable {
 
     /// `x += Attention(xn)` for `tiles` tiles of `tokens` tokens: `xn` [tiles·tokens, D] (the
     /// normalised input, in `ws.xn`) and the residual stream `x` (in `ws.x`).
-    func forward(tiles: Int, tokens: Int, ws: Workspace) {
+    package func forward(tiles: Int, tokens: Int, ws: Workspace) {
         let rows = tiles * tokens
         let hd = headDim, kvWidth = kvGroups * hd
         let ldq = dim + 2 * kvWidth

@@ -161,13 +161,13 @@ public final class InferenceEngine: @unchecked Sendable {
 }
 
 @inline(__always)
-func withOptionalPointer<R>(_ a: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+package func withOptionalPointer<R>(_ a: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
     guard let a else { return body(nil) }
     return a.withUnsafeBufferPointer { body($0.baseAddress) }
 }
 
 @inline(__always)
-func withOptionalMutablePointer<R>(_ a: inout [Float]?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
+package func withOptionalMutablePointer<R>(_ a: inout [Float]?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
     guard a != nil else { return body(nil) }
     return a!.withUnsafeMutableBufferPointer { body($0.baseAddress) }
 }

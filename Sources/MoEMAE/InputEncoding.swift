@@ -7,7 +7,7 @@ import Foundation
 public enum HourEncoding: String, Sendable, CaseIterable, Codable {
     /// The true UTC hour of day, fraction included.
     case utc
-    /// The published pretraining's convention (docs/moe-mae.md, "Known quirks"): the first digit of the
+    /// The published pretraining's convention (docs/model.md, "Known quirks"): the first digit of the
     /// two-digit hour, `floor(hour) / 10` in integer division (10:10 → 1, 09:30 → 0, 16:19 → 1).
     case published
 
@@ -21,11 +21,11 @@ public enum HourEncoding: String, Sendable, CaseIterable, Codable {
     }
 }
 
-/// The one place where raw tile values become model input (docs/moe-mae.md, "Input normalisation"
+/// The one place where raw tile values become model input (docs/model.md, "Input normalisation"
 /// and "Encoder forward" step 2).
 public struct InputEncoding: Sendable, Equatable {
     /// Per-band mean and standard deviation of raw Collection 2 Level-2 SR digital numbers,
-    /// SR_B1…SR_B7 (BigEarthNet-Landsat statistics, docs/moe-mae.md).
+    /// SR_B1…SR_B7 (BigEarthNet-Landsat statistics, docs/model.md).
     public var mean: [Float]
     public var std: [Float]
     public var hour: HourEncoding

@@ -12,7 +12,7 @@ public struct LayerNorm: Sendable {
 
     /// Normalises `rows` rows of `x` (stride `ldx`) into `out` (stride `ldo`; may equal `x`).
     @inline(__always)
-    func forward(_ x: UnsafePointer<Float>, ldx: Int, rows: Int, into out: UnsafeMutablePointer<Float>, ldo: Int) {
+    package func forward(_ x: UnsafePointer<Float>, ldx: Int, rows: Int, into out: UnsafeMutablePointer<Float>, ldo: Int) {
         weight.withUnsafeBufferPointer { g in
             bias.withUnsafeBufferPointer { b in
                 VectorKernels.layerNorm(x, ldx: ldx, rows: rows, d: dim, gamma: g.baseAddress!, beta: b.baseAddress!,

@@ -22,7 +22,7 @@ public struct Linear: Sendable {
 
     /// `y[r] = x[r]·Wᵀ + b` for `rows` rows (row strides `ldx`, `ldy`): one GEMM for all rows.
     @inline(__always)
-    func forward(_ x: UnsafePointer<Float>, ldx: Int, rows: Int, into y: UnsafeMutablePointer<Float>, ldy: Int) {
+    package func forward(_ x: UnsafePointer<Float>, ldx: Int, rows: Int, into y: UnsafeMutablePointer<Float>, ldy: Int) {
         bias.withUnsafeBufferPointer { VectorKernels.fillRows(y, ld: ldy, rows: rows, n: outFeatures, $0.baseAddress!) }
         weight.withUnsafeBufferPointer { w in
             BLAS.sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: ldx, b: w.baseAddress!, ldb: inFeatures,
@@ -32,7 +32,7 @@ public struct Linear: Sendable {
 
     /// `y[r] += x[r]·Wᵀ + b`: the residual connection folded into the GEMM (beta 1).
     @inline(__always)
-    func forwardAdding(_ x: UnsafePointer<Float>, ldx: Int, rows: Int, into y: UnsafeMutablePointer<Float>, ldy: Int) {
+    package func forwardAdding(_ x: UnsafePointer<Float>, ldx: Int, rows: Int, into y: UnsafeMutablePointer<Float>, ldy: Int) {
         bias.withUnsafeBufferPointer { VectorKernels.addRows(y, ld: ldy, rows: rows, n: outFeatures, $0.baseAddress!) }
         weight.withUnsafeBufferPointer { w in
             BLAS.sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: ldx, b: w.baseAddress!, ldb: inFeatures,

@@ -1,4 +1,4 @@
-/// The sparse mixture-of-experts feed-forward block (docs/moe-mae.md, "Mixture-of-experts block").
+/// The sparse mixture-of-experts feed-forward block (docs/model.md, "Mixture-of-experts block").
 ///
 /// Gate `logits = Wg·x + b` (noise-free at inference), top-2 logits, softmax over those two →
 /// gate weights g1 ≥ g2. Expert e is SwiGLU `W2(SiLU(W_e·x) ⊙ (V·x)) + b2` with V and W2 shared by
@@ -29,7 +29,7 @@ public struct MixtureOfExperts: Sendable {
     /// `x += MoE(xn)` for `rows` tokens (`ws.xn` → `ws.x`). Writes each token's two experts
     /// (largest gate first; equal logits: lower index first) and gate weights to `ws.routeExpert` /
     /// `ws.routeGate` (`[rows, 2]`).
-    func forward(rows: Int, ws: Workspace) {
+    package func forward(rows: Int, ws: Workspace) {
         let h = hidden, e = experts.count
         let ldw = h + e
         packed.forward(ws.xn, ldx: dim, rows: rows, into: ws.wide, ldy: ldw)

@@ -1,5 +1,5 @@
 /// The whole MoE-MAE model: configuration, encoder and (optionally) decoder, built from a state dict
-/// with the published key names (docs/moe-mae.md, "Checkpoints"; `keys-public.txt`).
+/// with the published key names (docs/model.md, "Checkpoints"; `keys-public.txt`).
 public struct MoEMAEModel: Sendable {
     public let config: ModelConfig
     public let encoder: Encoder
@@ -58,7 +58,7 @@ public struct MoEMAEModel: Sendable {
         return try MoEMAEModel(config: cfg, weights: weights, weightsPath: path)
     }
 
-    static func block(_ w: StateDict, prefix: String, dim d: Int, heads: Int, groups: Int, hidden h: Int, experts e: Int,
+    package static func block(_ w: StateDict, prefix: String, dim d: Int, heads: Int, groups: Int, hidden h: Int, experts e: Int,
                       eps: Float) throws -> EncoderBlock {
         let kv = groups * (d / heads)
         let attention = GroupedQueryAttention(dim: d, heads: heads, kvGroups: groups,

@@ -1,6 +1,6 @@
 extension ModelConfig {
     /// Every state-dict key of this configuration with its shape, in the reference's state-dict order
-    /// (docs/moe-mae.md, "Checkpoints"; `keys-public.txt`). Shared tensors appear under every key that
+    /// (docs/model.md, "Checkpoints"; `keys-public.txt`). Shared tensors appear under every key that
     /// aliases them (each expert's `V`/`W2`, `patch_embed.*` = `encoder.patch_proj.*`).
     public var stateDictShapes: [(key: String, shape: [Int])] {
         var out: [(String, [Int])] = []

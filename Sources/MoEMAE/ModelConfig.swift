@@ -3,7 +3,7 @@ import Foundation
 /// The dimensions of an MoE-MAE model (encoder and decoder), serialised as JSON
 /// (schema: `schemas/model-config.schema.json`).
 ///
-/// Source: docs/moe-mae.md ("Presets") — the authors' implementation of arXiv 2509.10919.
+/// Source: docs/model.md ("Presets") — the authors' implementation of arXiv 2509.10919.
 /// Every size the engine uses comes from here; nothing about S is hard-coded in the layers.
 public struct ModelConfig: Codable, Sendable, Equatable {
     /// Preset name (`S`, `XS`, `XXS`) or `custom`.
@@ -35,7 +35,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// The masked-autoencoder decoder; nil for an encoder-only model.
     public var decoder: DecoderConfig?
 
-    /// Decoder dimensions (docs/moe-mae.md, "Decoder"): the same for every preset.
+    /// Decoder dimensions (docs/model.md, "Decoder"): the same for every preset.
     public struct DecoderConfig: Codable, Sendable, Equatable {
         public var embedDim: Int
         public var depth: Int
@@ -63,14 +63,14 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         self.decoder = decoder
     }
 
-    enum CodingKeys: String, CodingKey {
+    package enum CodingKeys: String, CodingKey {
         case preset, inChannels = "in_channels", imageSize = "image_size", patchSize = "patch_size"
         case embedDim = "embed_dim", depth, heads, kvGroups = "kv_groups"
         case expertHiddenFirst = "expert_hidden_first", expertHiddenLast = "expert_hidden_last"
         case expertsPerStage = "experts_per_stage", topK = "top_k", layerNormEpsilon = "layer_norm_epsilon", decoder
     }
 
-    // MARK: presets (docs/moe-mae.md, "Presets")
+    // MARK: presets (docs/model.md, "Presets")
 
     /// The published model: D 144, 15 layers, 8 heads, 4 KV groups, experts 144 → 72.
     public static let s = ModelConfig(preset: "S", embedDim: 144, depth: 15, heads: 8, kvGroups: 4,
@@ -108,7 +108,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var headDim: Int { embedDim / heads }
 
     /// Expert hidden size of encoder layer `i`: `floor(((L-1-i)/(L-1))·(first-last)) + last`
-    /// (docs/moe-mae.md; S: 144,138,133,…,77,72). Computed in Double like the reference's Python.
+    /// (docs/model.md; S: 144,138,133,…,77,72). Computed in Double like the reference's Python.
     public func expertHidden(layer i: Int) -> Int {
         guard depth > 1 else { return expertHiddenFirst }
         let frac = Double(depth - 1 - i) / Double(depth - 1)
@@ -174,7 +174,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// Unique parameters of the whole model (S: 2,537,562; XXS: 824,693).
     public var parameterCount: Int { encoderParameterCount + decoderParameterCount }
 
-    static func blockParameters(dim d: Int, heads: Int, groups: Int, hidden h: Int, experts e: Int) -> Int {
+    package static func blockParameters(dim d: Int, heads: Int, groups: Int, hidden h: Int, experts e: Int) -> Int {
         let kv = groups * (d / heads)
         var n = 2 * d                                    // norm1
         n += d * d + d + 2 * (kv * d + kv) + d * d + d   // q, k, v, out

@@ -1,3 +1,4 @@
+import Diagnostics
 /// Everything that can be wrong with a model configuration, a weights file or a model input.
 /// Each case names the file and, where there is one, the state-dict key.
 public enum ModelError: Error, CustomStringConvertible, Equatable {
@@ -29,5 +30,27 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case let .invalidInput(m):
             return "invalid model input: \(m)"
         }
+    }
+}
+
+extension ModelError: DiagnosedError {
+    public var kind: FailureKind {
+        switch self {
+        case .invalidConfig, .invalidInput: return .invalidArgument
+        case .missingWeight, .wrongWeightShape, .unsupportedWeightDType, .cannotInferConfig: return .read
+        }
+    }
+    public var file: String? {
+        switch self {
+        case .invalidConfig, .invalidInput: return nil
+        case let .missingWeight(path, _), let .wrongWeightShape(path, _, _, _), let .unsupportedWeightDType(path, _, _),
+             let .cannotInferConfig(path, _):
+            return path
+        }
+    }
+    public var message: String {
+        let d = description
+        guard let f = file, d.hasPrefix(f + ": ") else { return d }
+        return String(d.dropFirst(f.count + 2))
     }
 }

@@ -1,5 +1,5 @@
 /// Patch embedding: `Conv2d(C→D, kernel p, stride p)` computed as one GEMM over the unfolded
-/// patches of the whole batch (docs/moe-mae.md, "Encoder forward" step 1).
+/// patches of the whole batch (docs/model.md, "Encoder forward" step 1).
 ///
 /// An unfolded patch holds `C·p·p` values ordered channel, then row, then column (PyTorch
 /// `F.unfold` order, feature `c·p² + i·p + j`), which is exactly the row-major flattening of the
@@ -36,7 +36,7 @@ public struct PatchEmbedding: Sendable {
     /// Embeds `perTile` patches of each of `tiles` images `[tiles, C, S, S]` into `ws.patchOut`
     /// `[tiles·perTile, D]`. `keep` (`[tiles, perTile]`, patch numbers) selects and orders the patches;
     /// nil means all patches in order.
-    func forward(images: UnsafePointer<Float>, tiles: Int, perTile: Int, keep: UnsafePointer<Int32>?, ws: Workspace) {
+    package func forward(images: UnsafePointer<Float>, tiles: Int, perTile: Int, keep: UnsafePointer<Int32>?, ws: Workspace) {
         let f = features, imageStride = channels * imageSize * imageSize
         for b in 0..<tiles {
             for k in 0..<perTile {

@@ -1,4 +1,4 @@
-/// Seeded random masking for the masked autoencoder (docs/moe-mae.md, "Decoder").
+/// Seeded random masking for the masked autoencoder (docs/model.md, "Decoder").
 ///
 /// Like the reference: per tile draw one uniform noise value per patch, sort patches by noise
 /// (ascending) and keep the first `int(100·(1−ratio))` in that order. The noise comes from SplitMix64

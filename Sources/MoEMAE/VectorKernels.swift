@@ -3,14 +3,14 @@ import CKernels
 /// Element-wise and row-wise kernels (LayerNorm, bias, the scalar exp of the gate) written with
 /// `SIMD8<Float>` so they vectorise; softmax and the gated SiLU call the AVX2 kernels of
 /// `Sources/CKernels`; the matrix products are in ``BLAS``. No allocation anywhere in here.
-enum VectorKernels {
-    typealias V8 = SIMD8<Float>
+package enum VectorKernels {
+    package typealias V8 = SIMD8<Float>
 
-    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V8 {
+    @inline(__always) package static func load(_ p: UnsafePointer<Float>) -> V8 {
         UnsafeRawPointer(p).loadUnaligned(as: V8.self)
     }
 
-    @inline(__always) static func store(_ v: V8, _ p: UnsafeMutablePointer<Float>) {
+    @inline(__always) package static func store(_ v: V8, _ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self)
     }
 
@@ -21,7 +21,7 @@ enum VectorKernels {
     /// Written as scalar code without library calls or checked conversions (round-to-nearest through the
     /// 1.5·2^23 trick) so that loops calling it are vectorised by LLVM; generic `SIMD` conversions and
     /// `pointwiseMin/Max` are not (they compile to per-lane calls).
-    @inline(__always) static func exp(_ xIn: Float) -> Float {
+    @inline(__always) package static func exp(_ xIn: Float) -> Float {
         var x = xIn < -87.3 ? -87.3 : xIn
         x = x > 88.3 ? 88.3 : x
         let magic: Float = 12_582_912
@@ -42,7 +42,7 @@ enum VectorKernels {
     }
 
     /// Sum of `n` values (8 partial sums, so the additions pipeline).
-    @inline(__always) static func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+    @inline(__always) package static func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
         let vec = n & ~7
         var acc = V8.zero
         var i = 0
@@ -54,13 +54,13 @@ enum VectorKernels {
 
     /// In-place softmax of `rows` rows of `cols` values (row stride `ld`), max-subtracted
     /// (`moemae_softmax_rows`: AVX2+FMA when the CPU has it, the same Cephes exp as ``exp(_:)-swift.type.method``).
-    static func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ld: Int) {
+    package static func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ld: Int) {
         moemae_softmax_rows(p, Int32(rows), Int32(cols), Int32(ld))
     }
 
     /// `out[r] = (x[r] - mean) / sqrt(var + eps) · gamma + beta` for `rows` rows of width `d`
     /// (biased variance, like `torch.nn.LayerNorm`). `out` may equal `x`.
-    static func layerNorm(_ x: UnsafePointer<Float>, ldx: Int, rows: Int, d: Int,
+    package static func layerNorm(_ x: UnsafePointer<Float>, ldx: Int, rows: Int, d: Int,
                           gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Float,
                           out: UnsafeMutablePointer<Float>, ldo: Int) {
         let vec = d & ~7
@@ -87,12 +87,12 @@ enum VectorKernels {
 
     /// `dst[i] += gate · SiLU(h[i])` for `n` values, SiLU(x) = x / (1 + e^-x) (`moemae_add_scaled_silu`).
     @inline(__always)
-    static func addScaledSiLU(_ h: UnsafePointer<Float>, gate: Float, into dst: UnsafeMutablePointer<Float>, n: Int) {
+    package static func addScaledSiLU(_ h: UnsafePointer<Float>, gate: Float, into dst: UnsafeMutablePointer<Float>, n: Int) {
         moemae_add_scaled_silu(h, gate, dst, Int32(n))
     }
 
     /// `a[r][i] *= b[r][i]` for `rows × n` values with row strides `lda`, `ldb`.
-    static func multiply(_ a: UnsafeMutablePointer<Float>, lda: Int, by b: UnsafePointer<Float>, ldb: Int, rows: Int, n: Int) {
+    package static func multiply(_ a: UnsafeMutablePointer<Float>, lda: Int, by b: UnsafePointer<Float>, ldb: Int, rows: Int, n: Int) {
         let vec = n & ~7
         for r in 0..<rows {
             let ar = a + r * lda, br = b + r * ldb
@@ -103,7 +103,7 @@ enum VectorKernels {
     }
 
     /// `x[r] += v` for `rows` rows of width `n` (row stride `ld`): adds a bias to every row.
-    static func addRows(_ x: UnsafeMutablePointer<Float>, ld: Int, rows: Int, n: Int, _ v: UnsafePointer<Float>) {
+    package static func addRows(_ x: UnsafeMutablePointer<Float>, ld: Int, rows: Int, n: Int, _ v: UnsafePointer<Float>) {
         let vec = n & ~7
         for r in 0..<rows {
             let xr = x + r * ld
@@ -114,7 +114,7 @@ enum VectorKernels {
     }
 
     /// `x[r] = v` for `rows` rows of width `n`: fills every row with a bias before a GEMM with beta 1.
-    static func fillRows(_ x: UnsafeMutablePointer<Float>, ld: Int, rows: Int, n: Int, _ v: UnsafePointer<Float>) {
+    package static func fillRows(_ x: UnsafeMutablePointer<Float>, ld: Int, rows: Int, n: Int, _ v: UnsafePointer<Float>) {
         for r in 0..<rows { (x + r * ld).update(from: v, count: n) }
     }
 }

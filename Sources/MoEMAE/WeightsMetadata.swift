@@ -10,7 +10,7 @@ import SafeTensors
 /// `embed` and `map` should build their ``InputEncoding`` from ``inputEncoding`` when a weights file
 /// carries these keys, and fall back to the published conventions otherwise (imported published
 /// weights carry none: BigEarthNet-Landsat statistics, and the published hour convention is the
-/// user's choice, docs/moe-mae.md "Known quirks").
+/// user's choice, docs/model.md "Known quirks").
 public struct WeightsMetadata: Sendable, Equatable {
     public var preset: String
     public var config: ModelConfig?

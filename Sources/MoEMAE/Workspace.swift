@@ -13,29 +13,29 @@ public final class Workspace {
     public let maxTiles: Int
     public let maxTokens: Int
     public let dim: Int
-    let wideWidth: Int
-    let mixWidth: Int
-    let maxHidden: Int
-    let maxExperts: Int
+    package let wideWidth: Int
+    package let mixWidth: Int
+    package let maxHidden: Int
+    package let maxExperts: Int
 
-    let x: UnsafeMutablePointer<Float>
-    let xn: UnsafeMutablePointer<Float>
-    let wide: UnsafeMutablePointer<Float>
-    let mix: UnsafeMutablePointer<Float>
-    let scores: UnsafeMutablePointer<Float>
-    let gathered: UnsafeMutablePointer<Float>
-    let hidden: UnsafeMutablePointer<Float>
+    package let x: UnsafeMutablePointer<Float>
+    package let xn: UnsafeMutablePointer<Float>
+    package let wide: UnsafeMutablePointer<Float>
+    package let mix: UnsafeMutablePointer<Float>
+    package let scores: UnsafeMutablePointer<Float>
+    package let gathered: UnsafeMutablePointer<Float>
+    package let hidden: UnsafeMutablePointer<Float>
     /// Per token: the two chosen experts (largest gate first) and their gate weights.
-    let routeExpert: UnsafeMutablePointer<Int32>
-    let routeGate: UnsafeMutablePointer<Float>
+    package let routeExpert: UnsafeMutablePointer<Int32>
+    package let routeGate: UnsafeMutablePointer<Float>
     /// Per expert: number of tokens and start in the token lists (counting sort).
-    let expertCount: UnsafeMutablePointer<Int>
-    let expertStart: UnsafeMutablePointer<Int>
-    let listToken: UnsafeMutablePointer<Int32>
-    let listGate: UnsafeMutablePointer<Float>
-    let patches: UnsafeMutablePointer<Float>
-    let patchOut: UnsafeMutablePointer<Float>
-    let patchCapacity: Int
+    package let expertCount: UnsafeMutablePointer<Int>
+    package let expertStart: UnsafeMutablePointer<Int>
+    package let listToken: UnsafeMutablePointer<Int32>
+    package let listGate: UnsafeMutablePointer<Float>
+    package let patches: UnsafeMutablePointer<Float>
+    package let patchOut: UnsafeMutablePointer<Float>
+    package let patchCapacity: Int
     private var allocations: [(UnsafeMutableRawPointer)] = []
 
     /// - Parameters: the widest layer dimensions the workspace must hold.

@@ -1,4 +1,6 @@
 import Foundation
+import MoEMAE
+import MoEMAETraining
 
 /// The encoder benchmark behind `moemae bench encoder` and `MoEMAEBenchmarks encoder`
 /// (figures in docs/performance.md).

@@ -1,4 +1,6 @@
 import Foundation
+import MoEMAE
+import MoEMAETraining
 
 /// `moemae bench train`: time of one full optimizer step of the pretraining recipe (model rebuilt
 /// from the parameters, training forward, loss, backward, clipping, AdamW) on a synthetic batch of

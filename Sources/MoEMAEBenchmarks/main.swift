@@ -2,6 +2,7 @@
 // They run the same code as `moemae bench …`; figures are recorded in docs/performance.md.
 import Foundation
 import MoEMAE
+import MoEMAEBenchmarking
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 do {

@@ -1,4 +1,5 @@
 import Foundation
+import MoEMAE
 
 /// AdamW exactly as `torch.optim.AdamW` (Loshchilov & Hutter, "Decoupled Weight Decay
 /// Regularization", ICLR 2019; PyTorch's single-tensor implementation), over one flat parameter buffer.

@@ -1,3 +1,4 @@
+import MoEMAE
 /// What one transformer block keeps from its training forward pass for the backward pass, sized for
 /// up to `maxRows` tokens (`tiles · tokens`) of up to `maxTokens` per tile.
 ///
@@ -9,22 +10,22 @@
 /// `gates` [R, 2] · `tokenSlot` [R, 2] · `slotToken` [S] · `gathered` [S, D] routed inputs by
 /// expert · `pre` [S, h] expert pre-activations W_e·x · `act` [S, h] SiLU(W_e·x)⊙V·x ·
 /// `expertOut` [S, D] W2·act + b2 · `drop` [S, D] dropout factors.
-final class BlockActivations {
-    let dim: Int, heads: Int, kvWidth: Int, hidden: Int, experts: Int
-    let maxRows: Int, maxTokens: Int, maxTiles: Int
-    let ln1, qkv, probs, mix, mid, ln2, vg, raw, eps, noisy, gates, gathered, pre, act, expertOut, drop: FloatBuffer
-    let route, tokenSlot, slotToken: IndexBuffer
-    var expertStart: [Int]
+package final class BlockActivations {
+    package let dim: Int, heads: Int, kvWidth: Int, hidden: Int, experts: Int
+    package let maxRows: Int, maxTokens: Int, maxTiles: Int
+    package let ln1, qkv, probs, mix, mid, ln2, vg, raw, eps, noisy, gates, gathered, pre, act, expertOut, drop: FloatBuffer
+    package let route, tokenSlot, slotToken: IndexBuffer
+    package var expertStart: [Int]
     /// dL/d importance and dL/d load of the auxiliary loss (per expert, without the 0.5 loss weight).
-    var importanceGradient: [Double]
-    var loadGradient: [Double]
+    package var importanceGradient: [Double]
+    package var loadGradient: [Double]
     /// This part of the batch's importance and load per expert (``MixtureOfExperts/auxiliaryStatistics``).
-    var importance: [Double]
-    var load: [Double]
+    package var importance: [Double]
+    package var load: [Double]
     /// This layer's auxiliary loss `0.01·CV(importance) + 0.01·CV(load)` (0 when not computed).
-    var auxiliaryLoss: Double = 0
+    package var auxiliaryLoss: Double = 0
 
-    init(dim: Int, heads: Int, kvWidth: Int, hidden: Int, experts: Int, maxTiles: Int, maxTokens: Int) {
+    package init(dim: Int, heads: Int, kvWidth: Int, hidden: Int, experts: Int, maxTiles: Int, maxTokens: Int) {
         self.dim = dim; self.heads = heads; self.kvWidth = kvWidth; self.hidden = hidden; self.experts = experts
         self.maxTiles = maxTiles; self.maxTokens = maxTokens
         let r = maxTiles * maxTokens, s = 2 * r
@@ -46,7 +47,7 @@ final class BlockActivations {
 
     /// Sets the layer's auxiliary loss `0.01·CV(importance) + 0.01·CV(load)` from the whole batch's
     /// importance and load, and its gradients with respect to them (used by the backward pass).
-    func setAuxiliary(importance: [Double], load: [Double]) {
+    package func setAuxiliary(importance: [Double], load: [Double]) {
         let (li, gi) = MixtureOfExperts.weightedCV(importance)
         let (ll, gl) = MixtureOfExperts.weightedCV(load)
         auxiliaryLoss = li + ll
@@ -56,10 +57,10 @@ final class BlockActivations {
 }
 
 /// Gradient scratch shared by the blocks of one stack (encoder or decoder) during the backward pass.
-final class BlockGradientScratch {
-    let dmix, dqkv, dscores, dln, dslot, dact, dvg, draw, dgathered: FloatBuffer
+package final class BlockGradientScratch {
+    package let dmix, dqkv, dscores, dln, dslot, dact, dvg, draw, dgathered: FloatBuffer
 
-    init(dim: Int, kvWidth: Int, hidden: Int, experts: Int, maxTiles: Int, maxTokens: Int, workers: Int) {
+    package init(dim: Int, kvWidth: Int, hidden: Int, experts: Int, maxTiles: Int, maxTokens: Int, workers: Int) {
         let r = maxTiles * maxTokens, s = 2 * r
         dmix = FloatBuffer(r * dim); dqkv = FloatBuffer(r * (dim + 2 * kvWidth))
         dscores = FloatBuffer(workers * maxTokens * maxTokens)

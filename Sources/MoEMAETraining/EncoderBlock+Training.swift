@@ -1,8 +1,9 @@
+import MoEMAE
 extension EncoderBlock {
     /// Training forward pass of the block (the same layers as ``forward(tiles:tokens:ws:)``):
     /// `mid = x + GQA(LN1(x))`, `out = mid + MoE(LN2(mid))`, keeping activations in `act`.
     /// `input` and `output` are `[tiles·tokens, D]` and must not overlap.
-    func trainingForward(tiles: Int, tokens: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+    package func trainingForward(tiles: Int, tokens: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                          act: BlockActivations, mode: TrainingMode, auxiliary: Bool, rngs: inout [TrainingRandom]) {
         let rows = tiles * tokens, d = norm1.dim
         precondition(rows <= act.maxRows && tokens <= act.maxTokens, "training activations too small for this batch")
@@ -16,7 +17,7 @@ extension EncoderBlock {
 
     /// Backward pass: `dx` holds the gradient of the block's output on entry and the gradient of its
     /// input on return (the residual connections pass it through; each sub-layer adds its part).
-    func trainingBackward(tiles: Int, tokens: Int, input: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+    package func trainingBackward(tiles: Int, tokens: Int, input: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
                           act: BlockActivations, mode: TrainingMode, auxiliaryWeight: Double,
                           scratch: BlockGradientScratch, grads: UnsafeMutablePointer<Float>, offsets: ParameterLayout.BlockOffsets) {
         let rows = tiles * tokens, d = norm1.dim

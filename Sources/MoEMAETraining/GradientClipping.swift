@@ -1,3 +1,4 @@
+import MoEMAE
 /// Gradient clipping to a global L2 norm (`torch.nn.utils.clip_grad_norm_`): with
 /// `total = ‖g‖₂` over all unique parameters, every gradient is multiplied by
 /// `min(1, maxNorm / (total + 1e-6))`. Returns the norm before clipping.

@@ -1,5 +1,6 @@
 import Foundation
 import SafeTensors
+import MoEMAE
 
 /// Checks this implementation's loss and gradients against a reference file with the layout of
 /// `golden/grads-public.safetensors` (golden/README.md, "Gradients"): the batch `x_norm` [B,C,S,S],

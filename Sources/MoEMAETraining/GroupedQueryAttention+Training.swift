@@ -1,3 +1,4 @@
+import MoEMAE
 extension GroupedQueryAttention {
     /// Training forward pass: the computation of ``forward(tiles:tokens:ws:)`` (same fused q/k/v GEMM,
     /// per-tile-and-head score and value GEMMs, same softmax kernel) keeping the q/k/v projections,
@@ -5,7 +6,7 @@ extension GroupedQueryAttention {
     ///
     /// - Parameters: `act.ln1` holds the normalised input `[tiles·tokens, D]`; `residual` `[tiles·tokens, D]`
     ///   receives `+= out_proj(attention)`.
-    func trainingForward(tiles: Int, tokens: Int, act: BlockActivations, residual: UnsafeMutablePointer<Float>) {
+    package func trainingForward(tiles: Int, tokens: Int, act: BlockActivations, residual: UnsafeMutablePointer<Float>) {
         let rows = tiles * tokens, hd = headDim, kvWidth = kvGroups * hd, ldq = dim + 2 * kvWidth
         packed.forward(act.ln1.p, ldx: dim, rows: rows, into: act.qkv.p, ldy: ldq)
         let scale = 1 / Float(hd).squareRoot()
@@ -32,7 +33,7 @@ extension GroupedQueryAttention {
     /// Per tile and head h (group g = h mod G), with P = softmax(scale·Q Kᵀ), O = P V:
     /// dP = dO Vᵀ, dV_g += Pᵀ dO, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dQ_h = scale·dS K_g,
     /// dK_g += scale·dSᵀ Q_h (groups collect the gradients of every head that reads them).
-    func trainingBackward(tiles: Int, tokens: Int, act: BlockActivations, dResidual: UnsafePointer<Float>,
+    package func trainingBackward(tiles: Int, tokens: Int, act: BlockActivations, dResidual: UnsafePointer<Float>,
                           scratch: BlockGradientScratch, grads: UnsafeMutablePointer<Float>, offsets: ParameterLayout.BlockOffsets) {
         let rows = tiles * tokens, hd = headDim, kvWidth = kvGroups * hd, ldq = dim + 2 * kvWidth
         out.backward(input: act.mix.p, ldx: dim, outputGradient: dResidual, lddy: dim, rows: rows,

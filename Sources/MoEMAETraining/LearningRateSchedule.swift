@@ -1,4 +1,5 @@
 import Foundation
+import MoEMAE
 
 /// Learning rate per step: linear warm-up over the first 5 % of the steps, then cosine decay to 0
 /// (the published recipe, stepped once per optimizer step).

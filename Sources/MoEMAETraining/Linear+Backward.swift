@@ -1,3 +1,4 @@
+import MoEMAE
 extension Linear {
     /// Backward pass of ``forward(_:ldx:rows:into:ldy:)`` for `rows` rows, all as GEMMs:
     /// `dW += dyᵀ·x` (`[out, in]`), `db += Σ_r dy[r]`, and `dx = dy·W` (`beta` 0 overwrites `dx`,
@@ -5,7 +6,7 @@ extension Linear {
     ///
     /// - Parameters: `x` the layer's input `[rows, in]` (stride `ldx`); `dy` the gradient of its
     ///   output `[rows, out]` (stride `lddy`); `dWeight` `[out, in]` and `dBias` `[out]` accumulate.
-    func backward(input x: UnsafePointer<Float>, ldx: Int, outputGradient dy: UnsafePointer<Float>, lddy: Int, rows: Int,
+    package func backward(input x: UnsafePointer<Float>, ldx: Int, outputGradient dy: UnsafePointer<Float>, lddy: Int, rows: Int,
                   inputGradient dx: UnsafeMutablePointer<Float>?, lddx: Int, accumulate: Bool,
                   dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>) {
         if rows == 0 { return }
@@ -25,7 +26,7 @@ extension LayerNorm {
     /// Backward pass of ``forward(_:ldx:rows:into:ldo:)``: adds the input gradient to `dx`
     /// (the residual stream's gradient) and accumulates `dWeight`, `dBias`
     /// (see ``TrainingKernels/layerNormBackward``).
-    func backward(input x: UnsafePointer<Float>, ldx: Int, outputGradient dy: UnsafePointer<Float>, lddy: Int, rows: Int,
+    package func backward(input x: UnsafePointer<Float>, ldx: Int, outputGradient dy: UnsafePointer<Float>, lddy: Int, rows: Int,
                   addingTo dx: UnsafeMutablePointer<Float>, lddx: Int,
                   dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>) {
         weight.withUnsafeBufferPointer { g in

@@ -1,4 +1,5 @@
-/// The terms of the pretraining loss of one batch (docs/moe-mae.md, "Decoder"):
+import MoEMAE
+/// The terms of the pretraining loss of one batch (docs/model.md, "Decoder"):
 /// `loss = lossMasked + 0.1·lossUnmasked + 0.5·moeLoss`.
 public struct LossTerms: Sendable, Equatable {
     /// Sum of squared errors over the masked patches' 112 values, divided by the number of masked patches.
@@ -21,7 +22,7 @@ public struct LossTerms: Sendable, Equatable {
 /// unique parameter: the training forward pass of the model's own layers (``MoEMAEModel``'s encoder and
 /// decoder, with activations kept) followed by the backward pass, every matrix product through BLAS.
 ///
-/// The reference's `MOEMAE.forward` (docs/moe-mae.md): the encoder sees `[4 metadata, CLS, kept patches]`
+/// The reference's `MOEMAE.forward` (docs/model.md): the encoder sees `[4 metadata, CLS, kept patches]`
 /// with each kept patch's own `pos_embed` row; the decoder sees `decoder_embed` of all normalised
 /// encoder tokens, the kept patches put back at their slots and `mask_token` elsewhere, plus
 /// `decoder_pos_embed` on the 100 patch slots; `decoder_pred` of the normalised patch slots predicts the
@@ -33,18 +34,18 @@ public final class MaskedAutoencoderStep {
     public let layout: ParameterLayout
     public let maxTiles: Int
     public let kept: Int
-    let config: ModelConfig
-    let decoderConfig: ModelConfig.DecoderConfig
-    let encoderTokens: Int, decoderTokens: Int
-    let unfolded, patchOut, normalized, decoderIn, decoderNorm, prediction, target: FloatBuffer
-    let residual: [FloatBuffer]
-    let decoderResidual: [FloatBuffer]
-    let encoderActs: [BlockActivations]
-    let decoderActs: [BlockActivations]
-    let encoderScratch: BlockGradientScratch
-    let decoderScratch: BlockGradientScratch
-    let dx, dxDecoder, dDecoderNorm, dPrediction, dNormalized, dDecoderIn, dPatch: FloatBuffer
-    let slot: IndexBuffer
+    package let config: ModelConfig
+    package let decoderConfig: ModelConfig.DecoderConfig
+    package let encoderTokens: Int, decoderTokens: Int
+    package let unfolded, patchOut, normalized, decoderIn, decoderNorm, prediction, target: FloatBuffer
+    package let residual: [FloatBuffer]
+    package let decoderResidual: [FloatBuffer]
+    package let encoderActs: [BlockActivations]
+    package let decoderActs: [BlockActivations]
+    package let encoderScratch: BlockGradientScratch
+    package let decoderScratch: BlockGradientScratch
+    package let dx, dxDecoder, dDecoderNorm, dPrediction, dNormalized, dDecoderIn, dPatch: FloatBuffer
+    package let slot: IndexBuffer
 
     /// - Parameters: `kept` patches kept per tile (25 for mask ratio 0.75).
     public init(layout: ParameterLayout, maxTiles: Int, kept: Int) {
@@ -100,7 +101,7 @@ public final class MaskedAutoencoderStep {
     ///   - meta: `[tiles, 8]` encoded metadata, or nil (all zero).
     ///   - keep: `[tiles, kept]` kept patch numbers in encoder token order (the others are masked).
     ///   - mode: gate noise and expert dropout, drawn from each tile's own random stream `rngs[tile]`.
-    func forward(model: MoEMAEModel, images: UnsafePointer<Float>, meta: UnsafePointer<Float>?, tiles: Int,
+    package func forward(model: MoEMAEModel, images: UnsafePointer<Float>, meta: UnsafePointer<Float>?, tiles: Int,
                  keep: UnsafePointer<Int32>, mode: TrainingMode, rngs: inout [TrainingRandom],
                  maskedTotal: Int, keptTotal: Int) -> (sumMasked: Double, sumKept: Double) {
         precondition(tiles <= maxTiles, "batch of \(tiles) exceeds the step's capacity \(maxTiles)")
@@ -201,7 +202,7 @@ public final class MaskedAutoencoderStep {
     /// to every parameter of ``layout`` to `grads` (`[layout.totalCount]`, overwritten). The encoder
     /// layers' auxiliary-loss gradients must have been set for the whole batch first
     /// (``BlockActivations/setAuxiliary(importance:load:)``).
-    func backward(model: MoEMAEModel, meta: UnsafePointer<Float>?, tiles: Int, keep: UnsafePointer<Int32>, mode: TrainingMode,
+    package func backward(model: MoEMAEModel, meta: UnsafePointer<Float>?, tiles: Int, keep: UnsafePointer<Int32>, mode: TrainingMode,
                   grads: UnsafeMutablePointer<Float>) {
         guard let decoder = model.decoder else { preconditionFailure("training needs the decoder") }
         let encoder = model.encoder

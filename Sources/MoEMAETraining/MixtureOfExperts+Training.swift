@@ -1,7 +1,8 @@
 import Foundation
+import MoEMAE
 
 extension MixtureOfExperts {
-    /// Training forward pass of the block (docs/moe-mae.md, "Mixture-of-experts block"; the
+    /// Training forward pass of the block (docs/model.md, "Mixture-of-experts block"; the
     /// reference's `NoisyTopKGate` and `MoELayer`), keeping what ``trainingBackward`` needs in `act`.
     ///
     /// - Gate: logits `Wg·x + b` and noise logits `Wnoise·x + b` (the latter only when noise is on or
@@ -16,7 +17,7 @@ extension MixtureOfExperts {
     ///   ψ = l₂ if H_e > l₂, else l₃ if H_e ≤ l₃, else H_e (l₂, l₃ the 2nd and 3rd largest H);
     ///   CV = population std / (mean + 1e-6). Its value goes to `act.auxiliaryLoss` and its gradients
     ///   with respect to importance and load to `act.importanceGradient` / `act.loadGradient`.
-    func trainingForward(rows: Int, tokens: Int, act: BlockActivations, residual: UnsafeMutablePointer<Float>, mode: TrainingMode,
+    package func trainingForward(rows: Int, tokens: Int, act: BlockActivations, residual: UnsafeMutablePointer<Float>, mode: TrainingMode,
                          auxiliary: Bool, rngs: inout [TrainingRandom]) {
         let h = hidden, e = experts.count, d = dim
         let ldw = h + e
@@ -98,18 +99,18 @@ extension MixtureOfExperts {
     }
 
     /// PyTorch's `F.softplus` (beta 1, threshold 20).
-    @inline(__always) static func softplus(_ x: Float) -> Float {
+    @inline(__always) package static func softplus(_ x: Float) -> Float {
         x > 20 ? x : Float(Foundation.log1p(Foundation.exp(Double(x))))
     }
 
     /// d softplus / dx = σ(x) (1 above the threshold 20).
-    @inline(__always) static func softplusDerivative(_ x: Float) -> Float {
+    @inline(__always) package static func softplusDerivative(_ x: Float) -> Float {
         x > 20 ? 1 : Float(1 / (1 + Foundation.exp(-Double(x))))
     }
 
     /// The reference's threshold ψ for expert `j` of a token and the expert whose H value it is.
     @inline(__always)
-    static func threshold(_ hrow: UnsafePointer<Float>, j: Int, i2: Int, i3: Int) -> (value: Float, source: Int) {
+    package static func threshold(_ hrow: UnsafePointer<Float>, j: Int, i2: Int, i3: Int) -> (value: Float, source: Int) {
         let l2 = hrow[i2]
         if hrow[j] > l2 { return (l2, i2) }
         if i3 >= 0, hrow[j] <= hrow[i3] { return (hrow[i3], i3) }
@@ -117,11 +118,11 @@ extension MixtureOfExperts {
     }
 
     /// Standard normal CDF Φ and density φ (torch.distributions.Normal(0, 1)).
-    @inline(__always) static func normalCDF(_ x: Double) -> Double { 0.5 * Foundation.erfc(-x / 2.0.squareRoot()) }
-    @inline(__always) static func normalPDF(_ x: Double) -> Double { Foundation.exp(-0.5 * x * x) / (2 * Double.pi).squareRoot() }
+    @inline(__always) package static func normalCDF(_ x: Double) -> Double { 0.5 * Foundation.erfc(-x / 2.0.squareRoot()) }
+    @inline(__always) package static func normalPDF(_ x: Double) -> Double { Foundation.exp(-0.5 * x * x) / (2 * Double.pi).squareRoot() }
 
     /// `0.01·CV(x)` with CV = population std / (mean + 1e-6), and its gradient with respect to `x`.
-    static func weightedCV(_ x: [Double]) -> (value: Double, gradient: [Double]) {
+    package static func weightedCV(_ x: [Double]) -> (value: Double, gradient: [Double]) {
         let n = Double(x.count)
         let mean = x.reduce(0, +) / n
         let variance = x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n
@@ -136,7 +137,7 @@ extension MixtureOfExperts {
     /// This batch part's importance (Σ_t G[t,e]) and load (Σ_t Φ((logit_e − ψ)/softplus(noise logit_e)))
     /// per expert, into `act.importance` / `act.load`. The loss needs them summed over the whole batch
     /// (``BlockActivations/setAuxiliary(importance:load:)``), since the CV is not additive.
-    func auxiliaryStatistics(rows: Int, act: BlockActivations) {
+    package func auxiliaryStatistics(rows: Int, act: BlockActivations) {
         let e = experts.count, ldw = hidden + e
         var importance = [Double](repeating: 0, count: e)
         var load = [Double](repeating: 0, count: e)
@@ -160,7 +161,7 @@ extension MixtureOfExperts {
     /// the block) writes the gradient of the normalised input to `scratch.dln` and accumulates the
     /// parameter gradients of W_e, shared V and W2, Wg and Wnoise. `auxiliaryWeight` scales the
     /// auxiliary loss's gradient (0.5 in the pretraining loss; 0 when the layer's loss is not used).
-    func trainingBackward(rows: Int, act: BlockActivations, dResidual: UnsafePointer<Float>, mode: TrainingMode,
+    package func trainingBackward(rows: Int, act: BlockActivations, dResidual: UnsafePointer<Float>, mode: TrainingMode,
                           auxiliaryWeight: Double, scratch: BlockGradientScratch, grads: UnsafeMutablePointer<Float>,
                           offsets: ParameterLayout.BlockOffsets) {
         let h = hidden, e = experts.count, d = dim, ldw = h + e

@@ -1,3 +1,4 @@
+import MoEMAE
 /// Where every unique trainable parameter of an MoE-MAE model lives in one flat `Float` buffer.
 ///
 /// Parameters that the reference shares are ONE entry here: each layer's `V` and `W2` (stored in
@@ -9,7 +10,7 @@
 /// Linear) — the same stacking ``GroupedQueryAttention/packed`` and ``MixtureOfExperts/packed`` use.
 public struct ParameterLayout: Sendable {
     public struct Entry: Sendable {
-        /// The canonical state-dict key (docs/moe-mae.md, "Checkpoints").
+        /// The canonical state-dict key (docs/model.md, "Checkpoints").
         public let name: String
         public let shape: [Int]
         public let offset: Int

@@ -1,4 +1,5 @@
 import Foundation
+import MoEMAE
 
 /// The unique trainable parameters of an MoE-MAE model in one flat buffer laid out by
 /// ``ParameterLayout``, with conversions to and from state dicts (published key names, shared

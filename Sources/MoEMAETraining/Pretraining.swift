@@ -1,7 +1,8 @@
 import Foundation
+import MoEMAE
 
 /// The settings of a pretraining run (recorded in checkpoints; `--resume` continues with them).
-/// Defaults are the published recipe (docs/moe-mae.md; issue "MAE pretraining").
+/// Defaults are the published recipe (docs/model.md; issue "MAE pretraining").
 public struct PretrainingRun: Codable, Sendable, Equatable {
     public var epochs: Int = 10
     public var batchSize: Int = 32
@@ -21,7 +22,7 @@ public struct PretrainingRun: Codable, Sendable, Equatable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
+    package enum CodingKeys: String, CodingKey {
         case epochs, batchSize = "batch_size", seed, maskRatio = "mask_ratio", learningRate = "learning_rate"
         case weightDecay = "weight_decay", warmupFraction = "warmup_fraction", clipNorm = "clip_norm"
         case expertDropout = "expert_dropout", gateNoise = "gate_noise", tiles, datasets, minValid = "min_valid"
@@ -74,7 +75,7 @@ public struct TrainingRecord: Codable, Sendable {
     public var gradNorm: Double
     public var tiles: Int
 
-    enum CodingKeys: String, CodingKey {
+    package enum CodingKeys: String, CodingKey {
         case step, epoch, loss, lossMasked = "loss_masked", lossUnmasked = "loss_unmasked", moeLoss = "moe_loss", lr
         case tilesPerSecond = "tiles_per_s", gradNorm = "grad_norm", tiles
     }
@@ -92,9 +93,9 @@ public final class Pretrainer {
     public let run: PretrainingRun
     public let encoding: InputEncoding
     public let source: PretrainingTileSource
-    let step: TrainingStep
-    let kept: Int
-    var gradients: [Float]
+    package let step: TrainingStep
+    package let kept: Int
+    package var gradients: [Float]
 
     /// - Parameters: `optimizer` carries the step count (0 for a new run; the checkpoint's on resume).
     /// - Parameters: `workers` threads share each batch (``TrainingStep``; use single-threaded BLAS with more than one).

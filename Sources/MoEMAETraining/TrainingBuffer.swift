@@ -1,10 +1,11 @@
+import MoEMAE
 /// Raw zero-initialised memory that a training step reuses from step to step (activations kept for
 /// the backward pass, gradient scratch, routing indices). A class because it owns the allocation.
-final class TrainingBuffer<Element: Numeric> {
-    let count: Int
-    let pointer: UnsafeMutablePointer<Element>
+package final class TrainingBuffer<Element: Numeric> {
+    package let count: Int
+    package let pointer: UnsafeMutablePointer<Element>
 
-    init(_ count: Int) {
+    package init(_ count: Int) {
         self.count = max(count, 1)
         pointer = .allocate(capacity: self.count)
         pointer.initialize(repeating: 0, count: self.count)
@@ -12,11 +13,11 @@ final class TrainingBuffer<Element: Numeric> {
 
     deinit { pointer.deallocate() }
 
-    @inline(__always) var p: UnsafeMutablePointer<Element> { pointer }
-    func zero(_ n: Int? = nil) { pointer.update(repeating: 0, count: min(n ?? count, count)) }
+    @inline(__always) package var p: UnsafeMutablePointer<Element> { pointer }
+    package func zero(_ n: Int? = nil) { pointer.update(repeating: 0, count: min(n ?? count, count)) }
 }
 
 /// Float activations and gradients.
-typealias FloatBuffer = TrainingBuffer<Float>
+package typealias FloatBuffer = TrainingBuffer<Float>
 /// Int32 indices (routing lists, kept-patch ids).
-typealias IndexBuffer = TrainingBuffer<Int32>
+package typealias IndexBuffer = TrainingBuffer<Int32>

@@ -1,5 +1,6 @@
 import Foundation
 import SafeTensors
+import MoEMAE
 
 /// The state of a pretraining run, saved so that `--resume` continues exactly where it stopped.
 ///

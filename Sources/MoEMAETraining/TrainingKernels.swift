@@ -1,15 +1,16 @@
 import CKernels
 import Foundation
+import MoEMAE
 
 /// Element-wise kernels of the backward pass (`SIMD8<Float>` like ``VectorKernels``); matrix
 /// products go through ``BLAS``. No allocation in here.
-enum TrainingKernels {
-    typealias V8 = SIMD8<Float>
-    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V8 { VectorKernels.load(p) }
-    @inline(__always) static func store(_ v: V8, _ p: UnsafeMutablePointer<Float>) { VectorKernels.store(v, p) }
+package enum TrainingKernels {
+    package typealias V8 = SIMD8<Float>
+    @inline(__always) package static func load(_ p: UnsafePointer<Float>) -> V8 { VectorKernels.load(p) }
+    @inline(__always) package static func store(_ v: V8, _ p: UnsafeMutablePointer<Float>) { VectorKernels.store(v, p) }
 
     /// `out[j] += Σ_r x[r][j]` for `rows` rows of width `n` (stride `ld`): a bias gradient.
-    static func addColumnSums(_ x: UnsafePointer<Float>, ld: Int, rows: Int, n: Int, into out: UnsafeMutablePointer<Float>) {
+    package static func addColumnSums(_ x: UnsafePointer<Float>, ld: Int, rows: Int, n: Int, into out: UnsafeMutablePointer<Float>) {
         let vec = n & ~7
         var j = 0
         while j < vec {
@@ -28,7 +29,7 @@ enum TrainingKernels {
 
     /// `Σ a[i]·b[i]`.
     @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    package static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
         let vec = n & ~7
         var s = V8.zero
         var i = 0
@@ -40,7 +41,7 @@ enum TrainingKernels {
 
     /// `Σ a[i]·b[i]·c[i]`.
     @inline(__always)
-    static func dot3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>, _ n: Int) -> Float {
+    package static func dot3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>, _ n: Int) -> Float {
         let vec = n & ~7
         var s = V8.zero
         var i = 0
@@ -52,7 +53,7 @@ enum TrainingKernels {
 
     /// `y[i] += alpha · x[i]`.
     @inline(__always)
-    static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    package static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         let vec = n & ~7
         let a = V8(repeating: alpha)
         var i = 0
@@ -62,7 +63,7 @@ enum TrainingKernels {
 
     /// `y[i] += alpha · x[i] · m[i]`.
     @inline(__always)
-    static func axpyMasked(_ alpha: Float, _ x: UnsafePointer<Float>, _ m: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    package static func axpyMasked(_ alpha: Float, _ x: UnsafePointer<Float>, _ m: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         let vec = n & ~7
         let a = V8(repeating: alpha)
         var i = 0
@@ -72,7 +73,7 @@ enum TrainingKernels {
 
     /// `y[i] = alpha · x[i] · m[i]`.
     @inline(__always)
-    static func scaleMasked(_ alpha: Float, _ x: UnsafePointer<Float>, _ m: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    package static func scaleMasked(_ alpha: Float, _ x: UnsafePointer<Float>, _ m: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         let vec = n & ~7
         let a = V8(repeating: alpha)
         var i = 0
@@ -82,7 +83,7 @@ enum TrainingKernels {
 
     /// `y[i] = alpha · x[i]`.
     @inline(__always)
-    static func scale(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    package static func scale(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         let vec = n & ~7
         let a = V8(repeating: alpha)
         var i = 0
@@ -93,21 +94,21 @@ enum TrainingKernels {
     /// SwiGLU forward of one routed token: `u[i] = SiLU(a[i]) · v[i]`, SiLU(a) = a/(1+e^−a)
     /// (`moemae_swiglu`, Sources/CKernels: AVX2+FMA when the CPU has it).
     @inline(__always)
-    static func swiglu(_ a: UnsafePointer<Float>, _ v: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>, _ n: Int) {
+    package static func swiglu(_ a: UnsafePointer<Float>, _ v: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>, _ n: Int) {
         moemae_swiglu(a, v, u, Int32(n))
     }
 
     /// SwiGLU backward of one routed token: given `du`, writes `da = du·v·SiLU'(a)` (in place of `du`)
     /// and adds `du·SiLU(a)` to `dv`. SiLU'(a) = σ(a)·(1 + a·(1 − σ(a))) (`moemae_swiglu_backward`).
     @inline(__always)
-    static func swigluBackward(_ a: UnsafePointer<Float>, _ v: UnsafePointer<Float>, du: UnsafeMutablePointer<Float>,
+    package static func swigluBackward(_ a: UnsafePointer<Float>, _ v: UnsafePointer<Float>, du: UnsafeMutablePointer<Float>,
                                dv: UnsafeMutablePointer<Float>, _ n: Int) {
         moemae_swiglu_backward(a, v, du, dv, Int32(n))
     }
 
     /// Softmax backward of one row in place: `dp ← p ⊙ (dp − Σ dp⊙p)`.
     @inline(__always)
-    static func softmaxBackward(_ p: UnsafePointer<Float>, _ dp: UnsafeMutablePointer<Float>, _ n: Int) {
+    package static func softmaxBackward(_ p: UnsafePointer<Float>, _ dp: UnsafeMutablePointer<Float>, _ n: Int) {
         let s = dot(p, dp, n)
         let vec = n & ~7
         let sv = V8(repeating: s)
@@ -120,7 +121,7 @@ enum TrainingKernels {
     /// with x̂ = (x − μ)·r, r = 1/√(var + eps), g = dy ⊙ γ:
     /// `dx += r · (g − mean(g) − x̂ · mean(g ⊙ x̂))`, `dγ += Σ dy ⊙ x̂`, `dβ += Σ dy`.
     /// μ and r are recomputed from `x` (`moemae_layernorm_backward`, Sources/CKernels).
-    static func layerNormBackward(x: UnsafePointer<Float>, ldx: Int, dy: UnsafePointer<Float>, lddy: Int, rows: Int, d: Int,
+    package static func layerNormBackward(x: UnsafePointer<Float>, ldx: Int, dy: UnsafePointer<Float>, lddy: Int, rows: Int, d: Int,
                                   gamma: UnsafePointer<Float>, eps: Float,
                                   dx: UnsafeMutablePointer<Float>, lddx: Int,
                                   dGamma: UnsafeMutablePointer<Float>, dBeta: UnsafeMutablePointer<Float>) {

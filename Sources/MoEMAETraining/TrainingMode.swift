@@ -1,4 +1,5 @@
-/// How a training forward pass treats the random parts of the model (docs/moe-mae.md,
+import MoEMAE
+/// How a training forward pass treats the random parts of the model (docs/model.md,
 /// "Mixture-of-experts block"; the reference's `model.train()` / `model.eval()`).
 public struct TrainingMode: Sendable {
     /// Gate noise `N(0,1)·softplus(Wnoise·x + b)` added to the gate logits (training: on).

@@ -1,4 +1,5 @@
 import Foundation
+import MoEMAE
 
 /// The pseudo-random generator of training: xoshiro256** (Blackman & Vigna, "Scrambled linear
 /// pseudorandom number generators", 2021; prng.di.unimi.it), seeded through SplitMix64 (Steele,
@@ -45,7 +46,7 @@ public struct TrainingRandom: Sendable, Equatable {
     }
 
     @inline(__always)
-    static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+    package static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
     /// The next 64 random bits (xoshiro256**).
     @inline(__always)

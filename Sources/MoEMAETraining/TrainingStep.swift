@@ -1,4 +1,5 @@
 import Dispatch
+import MoEMAE
 
 /// One evaluation of the pretraining loss and its gradient for a whole batch, data-parallel over
 /// `workers` threads: the batch is split into contiguous parts of tiles, each part runs its training
@@ -16,8 +17,8 @@ public final class TrainingStep {
     public let maxTiles: Int
     public let kept: Int
     public let workers: Int
-    let parts: [MaskedAutoencoderStep]
-    let partGradients: [FloatBuffer]
+    package let parts: [MaskedAutoencoderStep]
+    package let partGradients: [FloatBuffer]
 
     public init(layout: ParameterLayout, maxTiles: Int, kept: Int, workers: Int = 1) {
         self.layout = layout; self.maxTiles = maxTiles; self.kept = kept

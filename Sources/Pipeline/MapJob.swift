@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 import GeoRaster
 import MoEMAE
@@ -10,6 +11,11 @@ public struct MapError: Error, CustomStringConvertible {
     public let message: String
     public init(path: String, _ message: String) { self.path = path; self.message = message }
     public var description: String { "\(path): \(message)" }
+}
+
+extension MapError: DiagnosedError {
+    public var kind: FailureKind { .incompatible }
+    public var file: String? { path }
 }
 
 /// `moemae map` as a library call: checks the inputs, then maps every scene one after another
@@ -84,7 +90,7 @@ public enum MapJob {
                 let finalNames = MapProduct.alwaysWritten.map { $0.fileName(product: s.id) } + ["\(s.id).stac.json", "\(s.id)_summary.json"]
                 if let hit = finalNames.map({ (options.out as NSString).appendingPathComponent($0) })
                     .first(where: { FileManager.default.fileExists(atPath: $0) }) {
-                    throw OutputError(path: hit, "already exists (scene \(s.id) was mapped into \(options.out) before); pass --overwrite to replace its outputs, --resume to keep them, or choose another --out")
+                    throw OutputExists(path: hit, detail: "scene \(s.id) was mapped into \(options.out) before")
                 }
             }
         }

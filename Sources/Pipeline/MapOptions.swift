@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 import Tiling
 
@@ -49,6 +50,10 @@ public struct MapOptionsError: Error, CustomStringConvertible {
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+extension MapOptionsError: DiagnosedError {
+    public var kind: FailureKind { .invalidArgument }
 }
 
 /// Everything `moemae map` needs to know. The command line and the pipeline YAML files

@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 
 /// An error creating, writing or publishing outputs: the path and what to do.
@@ -6,6 +7,11 @@ public struct OutputError: Error, CustomStringConvertible {
     public let message: String
     public init(path: String, _ message: String) { self.path = path; self.message = message }
     public var description: String { "\(path): \(message)" }
+}
+
+extension OutputError: DiagnosedError {
+    public var kind: FailureKind { .write }
+    public var file: String? { path }
 }
 
 /// All outputs of one scene, written under temporary names and published together.
@@ -112,33 +118,9 @@ public final class OutputTransaction {
     }
 }
 
-/// Writes `data` to `path` atomically: a temporary file in the same folder, `fsync`, then `rename`.
-/// The temporary file is hidden (`.<name>.partial-<pid>`), so a process killed while writing leaves
-/// nothing that looks like an output.
+/// Writes `data` to `path` atomically: ``AtomicFile/write(_:to:)`` (a hidden temporary file
+/// `.<name>.partial-<pid>` in the same folder, `fsync`, `rename`, `fsync` of the folder), so a process
+/// killed while writing leaves nothing that looks like an output. Throws a ``Failure`` `.write`.
 public func writeAtomically(_ data: Data, to path: String) throws {
-    let folder = (path as NSString).deletingLastPathComponent
-    let tmp = (folder as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).partial-\(getpid())")
-    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard fd >= 0 else { throw OutputError(path: path, "cannot create its temporary file \(tmp): \(String(cString: strerror(errno)))") }
-    var ok = true
-    var err: Int32 = 0
-    data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
-        var offset = 0
-        while offset < buf.count {
-            let n = write(fd, buf.baseAddress! + offset, buf.count - offset)
-            if n < 0 { if errno == EINTR { continue }; ok = false; err = errno; break }
-            offset += n
-        }
-    }
-    if ok && fsync(fd) != 0 { ok = false; err = errno }
-    close(fd)
-    guard ok else {
-        unlink(tmp)
-        throw OutputError(path: path, "cannot write: \(String(cString: strerror(err)))\(err == ENOSPC || err == EFBIG || err == EDQUOT ? " (the disk or the file-size limit is full; free space or choose another --out, then run again)" : "")")
-    }
-    if rename(tmp, path) != 0 {
-        let e = errno
-        unlink(tmp)
-        throw OutputError(path: path, "cannot rename into place: \(String(cString: strerror(e)))")
-    }
+    try AtomicFile.write(data, to: path)
 }

@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 import Tiling
 import Yams
@@ -9,6 +10,11 @@ public struct PipelineFileError: Error, CustomStringConvertible {
     public let message: String
     public init(path: String, line: Int?, _ message: String) { self.path = path; self.line = line; self.message = message }
     public var description: String { line.map { "\(path):\($0): \(message)" } ?? "\(path): \(message)" }
+}
+
+extension PipelineFileError: DiagnosedError {
+    public var kind: FailureKind { .read }
+    public var file: String? { line.map { "\(path):\($0)" } ?? path }
 }
 
 /// A declarative `moemae map` run: a YAML mapping whose keys are the `map` option names

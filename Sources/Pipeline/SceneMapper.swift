@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 import GeoRaster
 
@@ -70,8 +71,7 @@ public enum SceneMapper {
         let existing = tx.existingFinalOutputs(outputNames)
         if !existing.isEmpty && !options.overwrite {
             if !options.resume { tx.abort() }
-            throw OutputError(path: tx.finalPath(for: existing[0]),
-                              "already exists (\(existing.count) of this scene's outputs do); pass --overwrite to replace them or choose another --out")
+            throw OutputExists(path: tx.finalPath(for: existing[0]), detail: "\(existing.count) of this scene's outputs do")
         }
 
         // Resume: keep the finished rows of a matching interrupted run.

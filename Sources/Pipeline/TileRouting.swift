@@ -1,6 +1,6 @@
 /// Reductions of the router's choices that the expert maps show.
 ///
-/// Token layout (docs/moe-mae.md, "Token sequence"): 105 tokens `[week, hour, lat, lon, CLS,
+/// Token layout (docs/model.md, "Token sequence"): 105 tokens `[week, hour, lat, lon, CLS,
 /// patch_0 … patch_99]`; patches are row-major over the 10×10 grid of 4×4-pixel patches. Routing is
 /// `[L, T, K]` per tile with the K = 2 choices best first, as `embed` writes `experts`.
 public enum TileRouting {

@@ -1,5 +1,5 @@
-import COpenBLAS
 import Foundation
+import MoEMAE
 import SafeTensors
 
 /// A linear head on tile embeddings: `logits = W·x + b`, with scores the softmax of the logits
@@ -84,8 +84,8 @@ public struct LinearProbe: Sendable, Equatable {
         features.withUnsafeBufferPointer { x in
             weight.withUnsafeBufferPointer { w in
                 logits.withUnsafeMutableBufferPointer { z in
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(k), Int32(d),
-                                1, x.baseAddress, Int32(d), w.baseAddress, Int32(d), 1, z.baseAddress, Int32(k))
+                    BLAS.sgemm(transB: true, m: n, n: k, k: d, a: x.baseAddress!, lda: d, b: w.baseAddress!, ldb: d,
+                               beta: 1, c: z.baseAddress!, ldc: k)
                 }
             }
         }

@@ -1,4 +1,4 @@
-import COpenBLAS
+import MoEMAE
 import Foundation
 
 /// The penalised logistic losses that scikit-learn's `LogisticRegression(solver="lbfgs")` minimises,
@@ -23,8 +23,8 @@ enum LogisticObjective {
                 x.values.withUnsafeBufferPointer { xv in
                     logits.withUnsafeMutableBufferPointer { z in
                         // Z = X · Wᵀ  (N×K)
-                        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(k), Int32(d),
-                                    1, xv.baseAddress, Int32(d), t.baseAddress, Int32(d), 0, z.baseAddress, Int32(k))
+                        BLAS.dgemm(transB: true, m: n, n: k, k: d, a: xv.baseAddress!, lda: d, b: t.baseAddress!, ldb: d,
+                                   c: z.baseAddress!, ldc: k)
                         for i in 0..<n {
                             let row = i * k
                             var m = -Double.infinity
@@ -41,8 +41,8 @@ enum LogisticObjective {
                         }
                         grad.withUnsafeMutableBufferPointer { g in
                             // ∇W = (1/N) Gᵀ X + λ W
-                            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(d), Int32(n),
-                                        1 / Double(n), z.baseAddress, Int32(k), xv.baseAddress, Int32(d), 0, g.baseAddress, Int32(d))
+                            BLAS.dgemm(transA: true, m: k, n: d, k: n, alpha: 1 / Double(n), a: z.baseAddress!, lda: k,
+                                       b: xv.baseAddress!, ldb: d, c: g.baseAddress!, ldc: d)
                             for j in 0..<(k * d) { g[j] += l2 * t[j] }
                             for c in 0..<k {
                                 var s = 0.0
@@ -71,8 +71,7 @@ enum LogisticObjective {
             theta.withUnsafeBufferPointer { t in
                 x.values.withUnsafeBufferPointer { xv in
                     z.withUnsafeMutableBufferPointer { zv in
-                        cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(d), 1, xv.baseAddress, Int32(d),
-                                    t.baseAddress, 1, 0, zv.baseAddress, 1)
+                        BLAS.dgemv(m: n, n: d, a: xv.baseAddress!, lda: d, x: t.baseAddress!, y: zv.baseAddress!)
                         var gb = 0.0
                         for i in 0..<n {
                             let zi = zv[i] + b
@@ -82,8 +81,8 @@ enum LogisticObjective {
                             gb += r
                         }
                         grad.withUnsafeMutableBufferPointer { g in
-                            cblas_dgemv(CblasRowMajor, CblasTrans, Int32(n), Int32(d), 1 / Double(n), xv.baseAddress, Int32(d),
-                                        zv.baseAddress, 1, 0, g.baseAddress, 1)
+                            BLAS.dgemv(transA: true, m: n, n: d, alpha: 1 / Double(n), a: xv.baseAddress!, lda: d,
+                                       x: zv.baseAddress!, y: g.baseAddress!)
                             for j in 0..<d { g[j] += l2 * t[j] }
                             g[d] = gb / Double(n)
                         }

@@ -1,3 +1,4 @@
+import Diagnostics
 /// A failure of the probe module: which file (or option) is wrong, what is wrong, and where useful what
 /// to do about it.
 public struct ProbeError: Error, CustomStringConvertible, Equatable {
@@ -10,4 +11,9 @@ public struct ProbeError: Error, CustomStringConvertible, Equatable {
     public var description: String { path.isEmpty ? message : "\(path): \(message)" }
 
     static func cannotRead(path: String, reason: String) -> ProbeError { ProbeError(path: path, reason) }
+}
+
+extension ProbeError: DiagnosedError {
+    public var kind: FailureKind { path.isEmpty ? .invalidArgument : .read }
+    public var file: String? { path.isEmpty ? nil : path }
 }

@@ -11,7 +11,7 @@ public enum ProbeTask: String, Sendable, Codable, CaseIterable {
 /// Which vector of the embeddings file a probe reads.
 public enum ProbeFeature: String, Sendable, Codable, CaseIterable {
     /// `embedding`: the mean of the un-normalised final tokens (what the published probes use;
-    /// docs/moe-mae.md, "Encoder forward" 5).
+    /// docs/model.md, "Encoder forward" 5).
     case embedding
     /// `cls`: the un-normalised CLS token (index 4).
     case cls

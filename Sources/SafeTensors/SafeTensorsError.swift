@@ -1,3 +1,4 @@
+import Diagnostics
 /// Everything that can be wrong with a safetensors file. Each case names the file and,
 /// where there is one, the tensor.
 public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
@@ -29,5 +30,26 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
         case let .writeFailed(path, reason):
             return "\(path): cannot write safetensors file: \(reason)"
         }
+    }
+}
+
+extension SafeTensorsError: DiagnosedError {
+    public var kind: FailureKind {
+        switch self {
+        case .cannotOpen: return .open
+        case .writeFailed: return .write
+        case .truncated, .badHeader, .badTensor, .missingTensor, .wrongDType, .wrongShape: return .read
+        }
+    }
+    public var file: String? {
+        switch self {
+        case let .cannotOpen(path, _), let .truncated(path, _), let .badHeader(path, _), let .badTensor(path, _, _),
+             let .missingTensor(path, _), let .wrongDType(path, _, _, _), let .wrongShape(path, _, _, _), let .writeFailed(path, _):
+            return path
+        }
+    }
+    public var message: String {
+        let d = description, prefix = (file ?? "") + ": "
+        return d.hasPrefix(prefix) ? String(d.dropFirst(prefix.count)) : d
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SafeTensors
+import Diagnostics
 
 /// Errors reading a dataset folder or shard.
 public struct DatasetError: Error, CustomStringConvertible {
@@ -7,6 +8,11 @@ public struct DatasetError: Error, CustomStringConvertible {
     public var message: String
     public init(path: String, _ message: String) { self.path = path; self.message = message }
     public var description: String { "\(path): \(message)" }
+}
+
+extension DatasetError: DiagnosedError {
+    public var kind: FailureKind { message.hasPrefix("already exists") ? .outputExists : .read }
+    public var file: String? { path }
 }
 
 /// A dataset as `embed`, `probe` and `pretrain` read it: either a folder written by `moemae tile`

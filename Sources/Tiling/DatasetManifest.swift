@@ -7,7 +7,7 @@ import Foundation
 public enum HourPolicy: String, Codable, Sendable, CaseIterable {
     /// φ = 2π·hour/24 with the true UTC hour of day, fraction included.
     case utc
-    /// The convention of the published pretraining (docs/moe-mae.md, "Known quirks"): only the first
+    /// The convention of the published pretraining (docs/model.md, "Known quirks"): only the first
     /// digit of the two-digit UTC hour was kept, so the model hour is `floor(hour) / 10` (10:10 → 1,
     /// 09:30 → 0, 16:19 → 1).
     case published
@@ -116,6 +116,6 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
     /// Total tiles over all shards.
     public var tileCount: Int { shards.reduce(0) { $0 + $1.tiles } }
 
-    /// The band order the published model expects (docs/moe-mae.md, "Input normalisation").
+    /// The band order the published model expects (docs/model.md, "Input normalisation").
     public static let modelBands = ["SR_B1", "SR_B2", "SR_B3", "SR_B4", "SR_B5", "SR_B6", "SR_B7"]
 }

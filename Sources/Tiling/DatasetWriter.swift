@@ -1,6 +1,7 @@
 import Foundation
 import GeoRaster
 import SafeTensors
+import Diagnostics
 
 /// Writes a dataset folder (the contract in `schemas/dataset-manifest.schema.json`):
 /// safetensors shards (or GeoTIFF chips), `manifest.json` and `tiles.gpkg`.
@@ -50,7 +51,7 @@ public final class DatasetWriter {
         self.options = options; self.layout = layout; self.shardSize = shardSize; self.overwrite = overwrite
         let fm = FileManager.default
         if fm.fileExists(atPath: outputPath) && !overwrite {
-            throw TilingError(path: path, "already exists", hint: "choose another --out folder or pass --overwrite to replace it")
+            throw OutputExists(path: path)
         }
         if fm.fileExists(atPath: outputPath) && overwrite && !Self.isReplaceable(outputPath) {
             // --overwrite replaces a dataset; it must never delete a user's file or folder given as --out
@@ -261,7 +262,7 @@ public final class DatasetWriter {
         let fm = FileManager.default
         var old: String?
         if fm.fileExists(atPath: outputPath) {
-            guard overwrite else { throw TilingError(path: outputPath, "already exists", hint: "pass --overwrite to replace it") }
+            guard overwrite else { throw OutputExists(path: outputPath) }
             let o = temporaryPath + "-old"
             do { try fm.moveItem(atPath: outputPath, toPath: o) } catch {
                 throw TilingError(path: outputPath, "cannot move the existing output aside: \(error.localizedDescription)")

@@ -1,3 +1,4 @@
+import Diagnostics
 /// An error while tiling a scene or writing a dataset: the file concerned, what is wrong, what to do.
 public struct TilingError: Error, CustomStringConvertible, Sendable {
     public var path: String
@@ -16,4 +17,9 @@ public struct TilingError: Error, CustomStringConvertible, Sendable {
         }
         return s
     }
+}
+
+extension TilingError: DiagnosedError {
+    public var kind: FailureKind { message.hasPrefix("already exists") ? .outputExists : .read }
+    public var file: String? { path }
 }

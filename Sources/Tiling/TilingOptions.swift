@@ -1,6 +1,6 @@
 /// How scenes are cut into tiles and which metadata the tiles carry (`moemae tile` options).
 public struct TilingOptions: Sendable, Equatable, Codable {
-    /// Tile edge in pixels (the model's input is 40×40: docs/moe-mae.md).
+    /// Tile edge in pixels (the model's input is 40×40: docs/model.md).
     public var tileSize: Int
     /// Partial right/bottom tiles: padded with fill and flagged (`pad`) or dropped (`drop`).
     public var edge: EdgePolicy

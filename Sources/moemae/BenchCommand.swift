@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MoEMAE
+import MoEMAEBenchmarking
 import Pipeline
 
 /// `moemae bench …`: speed benchmarks (the same code as the MoEMAEBenchmarks target).

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import MoEMAE
+import MoEMAEBenchmarking
+import MoEMAETraining
 
 /// `moemae bench train`: milliseconds per optimizer step and tiles per second of S pretraining.
 struct BenchTrainCommand: ParsableCommand {

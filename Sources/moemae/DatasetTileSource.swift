@@ -1,5 +1,6 @@
 import Foundation
 import MoEMAE
+import MoEMAETraining
 import Tiling
 
 /// `moemae tile` datasets as pretraining input: every tile of every shard whose `valid_fraction`

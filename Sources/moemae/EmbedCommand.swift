@@ -5,6 +5,7 @@ import Pipeline
 import Probe
 import SafeTensors
 import Tiling
+import Diagnostics
 
 /// `moemae embed DATASET --weights W --out EMBEDDINGS.safetensors`: runs the encoder over a dataset.
 struct EmbedCommand: ParsableCommand {
@@ -15,7 +16,7 @@ struct EmbedCommand: ParsableCommand {
         DATASET is a folder written by `moemae tile` or a single shard file with the same tensors (pixels u16 \
         [N,7,40,40], lat, lon, week, hour, optional row/col/scene); a bare shard is read as SR_B1…SR_B7, hour \
         policy utc, metadata present. The hour policy recorded in weights from `moemae pretrain`, else the \
-        dataset's, and the dataset's metadata flag decide the model input (docs/moe-mae.md); --hour and \
+        dataset's, and the dataset's metadata flag decide the model input (docs/model.md); --hour and \
         --no-metadata override them. The output file is written to --out (.safetensors).
 
         The output safetensors file holds embedding f32 [N,D] (mean of the un-normalised final tokens over all \
@@ -76,7 +77,7 @@ struct EmbedCommand: ParsableCommand {
         let weights = try encoderWeights.resolved(), out = output.out, allowNonSr = surfaceReflectance.allowNonSr
         let workers = speed.workers, blasThreads = speed.blasThreads, batchSize = speed.batchSize
         if FileManager.default.fileExists(atPath: out) && !output.overwrite {
-            throw DatasetError(path: out, "already exists; choose another --out or pass --overwrite")
+            throw OutputExists(path: out, hint: "choose another --out or pass --overwrite")
         }
         let data = try Dataset(path: dataset)
         if !allowNonSr {

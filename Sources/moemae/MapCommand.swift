@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Pipeline
 import Tiling
+import Diagnostics
 
 /// `moemae map SCENE... --weights W --probe P --out DIR`: whole scenes → label, expert and score maps.
 struct MapCommand: ParsableCommand {
@@ -84,6 +85,9 @@ struct MapCommand: ParsableCommand {
     /// One line on stderr.
     static func note(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
 
+    /// What to do about an output that exists already, in this command's flags.
+    static let existingOutputAdvice = "pass --overwrite to replace its outputs, --resume to keep them, or choose another --out"
+
     /// Runs a map job with signal handling, prints where the maps are. Interruptions exit with 128 + signal
     /// number (130 for Ctrl-C, 143 for SIGTERM); other errors propagate (`error: …`, exit 1, MoEMAECommand.reportFailure).
     static func execute(_ options: MapOptions) throws {
@@ -94,7 +98,9 @@ struct MapCommand: ParsableCommand {
         defer { signals.stop() }
         let note: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         do {
-            let outcome = try MapJob.run(options: options, moemaeVersion: MoEMAECommand.configuration.version, cancellation: token, note: note)
+            let outcome = try adviseOnExistingOutput(Self.existingOutputAdvice) {
+                try MapJob.run(options: options, moemaeVersion: MoEMAECommand.configuration.version, cancellation: token, note: note)
+            }
             for scene in outcome.scenes {
                 let s = scene.summary
                 print("\(s.id): \(s.tilesMapped) of \(s.tilesRead) tiles mapped (\(s.skipped.noValidPixels) without valid pixels, \(s.skipped.belowMinValid) below --min-valid)")

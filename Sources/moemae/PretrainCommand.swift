@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import MoEMAE
+import MoEMAETraining
 import Pipeline
 import Tiling
+import Diagnostics
 
 /// `moemae pretrain DATASET... --out DIR`: masked-autoencoder pretraining with the published recipe;
 /// `moemae pretrain --verify-gradients GRADS --weights WEIGHTS`: checks loss and gradients against a
@@ -161,7 +163,8 @@ struct PretrainCommand: ParsableCommand {
             // existing output needs --overwrite); an interrupted run is continued with --resume.
             if !replace.overwrite, let existing = ["weights.safetensors", TrainingCheckpoint.fileName, "train.jsonl"]
                 .map({ (folder as NSString).appendingPathComponent($0) }).first(where: { fm.fileExists(atPath: $0) }) {
-                throw PretrainOutputExists(path: existing, folder: folder)
+                throw OutputExists(path: existing, detail: "an earlier pretraining run",
+                                   hint: "continue it with --resume \(folder), choose another --out, or pass --overwrite to start afresh")
             }
             run = PretrainingRun()
             run.epochs = epochs; run.batchSize = batchSize; run.seed = seed; run.minValid = minValid
@@ -231,6 +234,8 @@ struct PretrainCommand: ParsableCommand {
         try saveCheckpoint(trainer)
         if token.isCancelled {
             stderrLine("stopped by signal at step \(trainer.stepsDone); checkpoint written, continue with --resume \(folder)")
+            // 128 + the signal number (130 for SIGINT, 143 for SIGTERM), as `map` and `tile` (README).
+            if case .signal(let s)? = token.reason { throw ExitCode(128 + s) }
             throw ExitCode(130)
         }
         stderrLine("done: \(trainer.stepsDone) steps; weights in \((folder as NSString).appendingPathComponent("weights.safetensors"))")
@@ -273,16 +278,6 @@ final class TrainingLog {
 
 fileprivate func stderrLine(_ s: String) {
     FileHandle.standardError.write((s + "\n").data(using: .utf8)!)
-}
-
-/// A new `pretrain` run whose --out folder holds an earlier run's files: one line naming the file and
-/// the three ways on (resume, another folder, --overwrite), exit status 1 (not a usage error).
-struct PretrainOutputExists: Error, CustomStringConvertible {
-    let path: String
-    let folder: String
-    var description: String {
-        "\(path): already exists (an earlier pretraining run); continue it with --resume \(folder), choose another --out, or pass --overwrite to start afresh"
-    }
 }
 
 /// Options of `pretrain` that contradict its inputs: one line, exit status 1.

@@ -4,6 +4,7 @@ import MoEMAE
 import Pipeline
 import Probe
 import SafeTensors
+import Diagnostics
 
 /// `moemae probe`: fit, import, apply and evaluate linear probes on tile embeddings (docs/probes.md).
 struct ProbeCommand: ParsableCommand {
@@ -67,12 +68,9 @@ struct LabelOptions: ParsableArguments {
     }
 }
 
-/// An output file that exists and may not be replaced: one line naming it, exit status 1 (not a usage
-/// error: ArgumentParser would add the usage text and exit 64).
-struct OutputExists: Error, CustomStringConvertible {
-    let path: String
-    var description: String { "\(path): already exists; choose another --out or pass --overwrite to replace it" }
-}
+/// The command line's advice for an output that exists already (``OutputExists``: one line naming it,
+/// exit status 1 — not a usage error, which ArgumentParser would report with the usage text and 64).
+let replaceOutputAdvice = "choose another --out or pass --overwrite to replace it"
 
 /// An output whose folder is missing (or is not a folder): one line naming it, exit status 1.
 struct OutputFolderMissing: Error, CustomStringConvertible {
@@ -84,7 +82,7 @@ struct OutputFolderMissing: Error, CustomStringConvertible {
 /// Throws ``OutputExists`` or ``OutputFolderMissing``.
 func checkOutput(_ path: String, overwrite: Bool) throws {
     if FileManager.default.fileExists(atPath: path) && !overwrite {
-        throw OutputExists(path: path)
+        throw OutputExists(path: path, hint: replaceOutputAdvice)
     }
     let folder = (path as NSString).deletingLastPathComponent
     var isDir: ObjCBool = false

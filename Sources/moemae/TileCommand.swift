@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Pipeline
 import Tiling
+import Diagnostics
 
 /// `moemae tile SCENE... --out DIR`: Landsat scenes (or a BigEarthNet patch folder) → dataset folder.
 struct TileCommand: ParsableCommand {
@@ -51,6 +52,9 @@ struct TileCommand: ParsableCommand {
         guard shardSize >= 1 else { throw ValidationError("--shard-size must be at least 1 tile (got \(shardSize))") }
     }
 
+    /// What to do about an existing output, in this command's flags.
+    static let existingOutputAdvice = "choose another --out folder or pass --overwrite to replace it"
+
     func run() throws {
         let options = TilingOptions(tileSize: tileSize, edge: edge, minValid: minValid, hourPolicy: input.hour ?? .utc, metadata: !input.noMetadata)
         // Ctrl-C / SIGTERM: stop at the next tile row, remove the temporary folder, exit 130 / 143.
@@ -61,7 +65,7 @@ struct TileCommand: ParsableCommand {
             try options.validate()
             let out = output.out, quiet = progress.quiet
             if FileManager.default.fileExists(atPath: out) && !output.overwrite {
-                throw TilingError(path: out, "already exists", hint: "choose another --out folder or pass --overwrite to replace it")
+                throw OutputExists(path: out, hint: Self.existingOutputAdvice)
             }
             var sources: [SceneSource] = []
             for path in scenes {

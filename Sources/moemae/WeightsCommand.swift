@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MoEMAE
 import SafeTensors
+import Diagnostics
 
 /// `moemae weights …`: import a published PyTorch checkpoint and inspect weight files.
 struct WeightsCommand: ParsableCommand {
@@ -43,10 +44,10 @@ extension WeightsCommand {
         func run() throws {
             if !overwrite, FileManager.default.fileExists(atPath: out) {
                 // A refused output is a plain error (exit 1, one line), not a usage error (exit 64 + usage).
-                throw OutputExists(path: out)
+                throw OutputExists(path: out, hint: replaceOutputAdvice)
             }
             // Errors (CheckpointError, SafeTensorsError) name the file and what is wrong;
-            // ArgumentParser prints them and exits non-zero.
+            // MoEMAECommand.reportFailure prints them as one line `error: …` and exits with status 1.
             // A safetensors file needs no import: say so instead of "not a readable zip archive".
             if (try? SafeTensorsFile(path: checkpoint)) != nil {
                 throw AlreadySafeTensors(path: checkpoint)

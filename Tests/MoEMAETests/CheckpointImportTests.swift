@@ -2,6 +2,7 @@ import Foundation
 import SafeTensors
 import XCTest
 @testable import MoEMAE
+@testable import MoEMAETraining
 
 /// The published-layout checkpoints in `../shared/golden` import to exactly the tensors of the
 /// reference's own safetensors export.

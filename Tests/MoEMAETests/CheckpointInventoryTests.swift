@@ -10,7 +10,7 @@ final class CheckpointInventoryTests: XCTestCase {
         for file in ["weights-public.safetensors", "checkpoint-public.pth"] {
             let inv = try TensorInventory(path: CheckpointFixtures.golden(file))
             XCTAssertEqual(inv.items.count, 692, file)
-            // docs/moe-mae.md: "S has 2,366,798 encoder parameters, 2,537,562 with the decoder."
+            // docs/model.md: "S has 2,366,798 encoder parameters, 2,537,562 with the decoder."
             XCTAssertEqual(inv.parameterCount, 2_537_562, file)
             XCTAssertEqual(inv.encoderParameterCount, 2_366_798, file)
             let a = try XCTUnwrap(inv.architecture)

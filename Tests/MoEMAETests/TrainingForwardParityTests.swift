@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import SafeTensors
 @testable import MoEMAE
+@testable import MoEMAETraining
 
 /// The training forward pass (activations kept) computes what the inference model computes: with every
 /// patch kept and deterministic gates it reproduces the golden `tokens_ln`, `recon_pred` and `moe_loss`.

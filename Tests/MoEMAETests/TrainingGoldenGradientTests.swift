@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import MoEMAE
+@testable import MoEMAETraining
 
 /// The training implementation against the reference's own loss and gradients (golden/README.md,
 /// "Gradients: grads-public.safetensors"): same weights, batch and ids_keep, noise-free gates, dropout off.

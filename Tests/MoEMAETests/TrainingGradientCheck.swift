@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import MoEMAE
+@testable import MoEMAETraining
 
 /// Finite-difference gradient checks for the training backward passes: central differences
 /// `(L(θ+h) − L(θ−h)) / 2h` of a scalar loss evaluated in Float, compared with the analytic gradient

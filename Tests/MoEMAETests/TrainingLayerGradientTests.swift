@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import MoEMAE
+@testable import MoEMAETraining
 
 /// Finite-difference checks of each layer's backward pass on the tiny configuration
 /// (``GradientCheck``): a random linear functional `L = Σ R ⊙ layer(x)` of the layer's output.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import MoEMAE
+@testable import MoEMAETraining
 
 /// Finite-difference check of the whole pretraining loss (patch embedding, metadata projections,
 /// positional embeddings, CLS and mask tokens, every block, decoder, reconstruction losses, the

@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 import GeoRaster
 import XCTest
@@ -289,7 +290,9 @@ final class SceneMapperTests: XCTestCase {
                                                  fingerprint: "f2", cancellation: CancellationToken(), progressMode: .quiet, note: { _ in }) { _ in
             SyntheticEncoder(layout: lay, counter: SyntheticEncoder.Counter())
         }) { error in
-            XCTAssertTrue("\(error)".contains("already exists") && "\(error)".contains("--overwrite"), "\(error)")
+            // The library says what is wrong; the command line adds its flags (--overwrite).
+            XCTAssertEqual((error as? OutputExists)?.kind, .outputExists, "\(error)")
+            XCTAssertTrue("\(error)".contains("already exists (") && "\(error)".contains("of this scene's outputs do)"), "\(error)")
         }
         o.overwrite = true
         XCTAssertNoThrow(try SceneMapper.run(scene: scene, source: SyntheticSource(rows: 13, cols: 13), layout: lay, options: o,

@@ -12,7 +12,7 @@
 extern "C" {
 #endif
 
-/// Grouped-query self-attention of one tile (docs/moe-mae.md, "Grouped-query attention"):
+/// Grouped-query self-attention of one tile (docs/model.md, "Grouped-query attention"):
 /// for every query head h (group g = h mod groups), out[i, h·hd + d] =
 /// Σ_j softmax_j(scale · q_h[i]·k_g[j]) · v_g[j, d].
 ///

@@ -4,7 +4,7 @@ import SafeTensors
 /// The tensors of a weights file (safetensors) or a `torch.save` checkpoint, with the parameter
 /// count that counts shared tensors once and the architecture read off the tensor shapes.
 ///
-/// Shared tensors (`docs/moe-mae.md`, "Checkpoints"): the reference shares each layer's `V` and
+/// Shared tensors (`docs/model.md`, "Checkpoints"): the reference shares each layer's `V` and
 /// `W2` among all its experts and `patch_embed.*` with `encoder.patch_proj.*`; the state dict lists
 /// them under every key. In a checkpoint, keys that view the same storage with the same offset,
 /// size and stride are one parameter. A safetensors file has no storages, so a key is an alias
@@ -133,7 +133,7 @@ public struct TensorInventory: Sendable {
     }
 }
 
-/// The MoE-MAE architecture as far as tensor shapes reveal it (`docs/moe-mae.md`, "Presets").
+/// The MoE-MAE architecture as far as tensor shapes reveal it (`docs/model.md`, "Presets").
 /// Head counts cannot be read from shapes (only the key/value width `G·D/H` can); the preset is
 /// matched against ``ModelConfig/presets`` (their expert-size and expert-count formulas), so the
 /// matching rule lives in one place.

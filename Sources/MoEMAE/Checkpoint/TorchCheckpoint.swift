@@ -6,7 +6,7 @@ import SafeTensors
 ///
 /// Two layouts are accepted:
 /// - the published training checkpoint, a dict with `epoch`, `model_state` (the state dict),
-///   `opt_state`, `scaler_state`, `best_train_loss` (see `docs/moe-mae.md`, "Checkpoints");
+///   `opt_state`, `scaler_state`, `best_train_loss` (see `docs/model.md`, "Checkpoints");
 /// - a bare state dict (`torch.save(model.state_dict(), f)`): an ordered dict of tensors.
 ///
 /// Opening a checkpoint runs the pickle (see ``PickleReader`` for what is refused) and collects

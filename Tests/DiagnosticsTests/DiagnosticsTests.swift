@@ -1,0 +1,63 @@
+import Foundation
+import XCTest
+@testable import Diagnostics
+
+final class DiagnosticsTests: XCTestCase {
+    func folder() throws -> String {
+        let path = NSTemporaryDirectory() + "moemae-diagnostics-tests-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        return path
+    }
+
+    /// The write replaces an existing file through rename(2) (same inode never half-written: a reader
+    /// holding the old file keeps reading the old bytes) and leaves no temporary file behind.
+    func testAtomicWriteReplacesByRenameAndLeavesNoTemporaryFile() throws {
+        let dir = try folder(), path = dir + "/out.json"
+        try AtomicFile.write(Data("old".utf8), to: path)
+        let reader = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        try AtomicFile.write(Data("new contents".utf8), to: path)
+        XCTAssertEqual(String(decoding: reader.readDataToEndOfFile(), as: UTF8.self), "old", "the old file stays intact for its readers")
+        XCTAssertEqual(String(decoding: FileManager.default.contents(atPath: path)!, as: UTF8.self), "new contents")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["out.json"])
+    }
+
+    func testPublishRenamesOverTheFinalNameAndNamesItOnFailure() throws {
+        let dir = try folder()
+        let partial = AtomicFile.temporaryPath(for: dir + "/a.tif")
+        XCTAssertTrue((partial as NSString).lastPathComponent.hasPrefix(".a.tif.partial-"))
+        FileManager.default.createFile(atPath: dir + "/a.tif", contents: Data("old".utf8))
+        FileManager.default.createFile(atPath: partial, contents: Data("new".utf8))
+        try AtomicFile.publish(partial, as: dir + "/a.tif")
+        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/a.tif"), Data("new".utf8))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: partial))
+
+        XCTAssertThrowsError(try AtomicFile.publish(dir + "/missing", as: dir + "/b.tif")) { e in
+            let f = e as? Failure
+            XCTAssertEqual(f?.kind, .write)
+            XCTAssertEqual(f?.file, dir + "/b.tif")
+            XCTAssertTrue("\(e)".hasPrefix("\(dir)/b.tif: cannot open the finished temporary file \(dir)/missing"), "\(e)")
+        }
+    }
+
+    /// One refusal: the library's detail, the command line's advice.
+    func testOutputExistsSaysWhatIsWrongAndTheCommandLineAddsItsAdvice() throws {
+        let dir = try folder()
+        XCTAssertNoThrow(try OutputExists.refuse(dir + "/x"))
+        FileManager.default.createFile(atPath: dir + "/x", contents: nil)
+        XCTAssertThrowsError(try adviseOnExistingOutput("pass --overwrite to replace it") {
+            try OutputExists.refuse(dir + "/x", detail: "an earlier run")
+        }) { e in
+            XCTAssertEqual((e as? OutputExists)?.kind, .outputExists)
+            XCTAssertEqual("\(e)", "\(dir)/x: already exists (an earlier run); pass --overwrite to replace it")
+        }
+        XCTAssertEqual("\(OutputExists(path: "/o"))", "/o: already exists")
+    }
+
+    func testFailureRendersFileMessageCauseAndHint() {
+        struct Cause: Error, CustomStringConvertible { var description: String { "No space left on device" } }
+        let f = Failure(.write, path: "/o/a.json", "cannot write", hint: "free space, then run again", underlying: Cause())
+        XCTAssertEqual(f.description, "/o/a.json: cannot write (No space left on device). Free space, then run again")
+        XCTAssertEqual(Failure(.invalidArgument, "bad value").description, "bad value")
+    }
+}
