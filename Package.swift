@@ -72,7 +72,7 @@ let package = Package(
         ]),
         // Bounded Dispatch stages read → tile → batch → encode → classify → write; map outputs.
         .target(name: "Pipeline", dependencies: [
-            "CSignals", "Diagnostics", "GeoRaster", "Tiling", "MoEMAE", "Probe",
+            "CSignals", "Diagnostics", "GeoRaster", "Landsat", "SafeTensors", "Tiling", "MoEMAE", "Probe",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
