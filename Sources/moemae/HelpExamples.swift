@@ -25,6 +25,14 @@ enum HelpExamples {
             "moemae map \(scene) --out maps --preview",
             "moemae map \(scene) --weights published.safetensors --probe probe.safetensors --out maps --scores",
         ],
+        "plan": [
+            "moemae plan \(scene) --out scenes.jsonl",
+            "moemae plan ../shared/data/scenes --out scenes.jsonl",
+        ],
+        "gather": [
+            "moemae gather maps --manifest scenes.jsonl",
+            "moemae gather maps --manifest scenes.jsonl --no-vrt",
+        ],
         "run": [
             "moemae run pipelines/landcover.yaml",
             "moemae run pipelines/experts.yaml --check",
