@@ -82,7 +82,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // `swift run -c release MoEMAEBenchmarks`: the same benchmarks as `moemae bench`.
-        .executableTarget(name: "MoEMAEBenchmarks", dependencies: ["MoEMAE", "MoEMAEBenchmarking"]),
+        .executableTarget(name: "MoEMAEBenchmarks", dependencies: ["MoEMAE", "MoEMAEBenchmarking", "Tiling", "Probe"]),
 
         // Helpers shared by test targets: shared-data paths, temporary folders, GDAL tools and Python as references.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

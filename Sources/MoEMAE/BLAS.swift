@@ -1,7 +1,9 @@
+import CKernels
 import COpenBLAS
 
 /// The only place that calls BLAS (OpenBLAS through its CBLAS interface): every module (the encoder
 /// kernels, training, the probes' logistic regression, the benchmarks) goes through these functions.
+/// The bf16 matrix kernels of `Sources/CKernels` are called from here too (``bf16GEMM``).
 ///
 /// All matrices are row-major `Float` with explicit leading dimensions, so a layer can hand
 /// strided views (one head of a fused q/k/v output, one tile of a batch) without copying.
@@ -38,6 +40,21 @@ public enum BLAS {
         if m == 0 || n == 0 { return }
         cblas_dgemv(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, blasint(m), blasint(n), alpha, a, blasint(lda),
                     x, 1, beta, y, 1)
+    }
+
+    /// `C += bf16(A) · Wᵀ` with FP32 accumulation from the values already in C: `A` is `m × w.k`
+    /// (row stride `lda`), `C` is `m × w.n` (row stride `ldc`); per output element the pairs of `k`
+    /// are accumulated in VDPBF16PS order (`moemae_bf16_gemm`). Single-threaded (callers parallelise
+    /// over tiles).
+    @inline(__always)
+    static func bf16GEMM(m: Int, a: UnsafePointer<Float>, lda: Int, w: BF16Matrix, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if m == 0 || w.n == 0 { return }
+        let kernel = w.kernel == .avx512bf16 ? MOEMAE_BF16_KERNEL_AVX512 : MOEMAE_BF16_KERNEL_PORTABLE
+        let rc = w.packed.withUnsafeBufferPointer {
+            moemae_bf16_gemm(a, Int32(lda), Int32(m), Int32(w.k), $0.baseAddress!, Int32(w.n), c, Int32(ldc), kernel)
+        }
+        // −1 cannot happen: a BF16Matrix for the AVX-512 kernel is only made after checking the CPU.
+        precondition(rc == 0, "moemae_bf16_gemm failed (\(rc))")
     }
 
     /// Sets the number of threads OpenBLAS uses for each call. The setting is process-wide (OpenBLAS

@@ -8,14 +8,14 @@
 public struct Decoder: Sendable {
     public let config: ModelConfig.DecoderConfig
     public let patchCount: Int
-    public let embed: Linear
+    public internal(set) var embed: Linear
     /// `mask_token` [D'].
     public let maskToken: [Float]
     /// `decoder_pos_embed` [100, D'].
     public let positionEmbedding: [Float]
-    public let blocks: [EncoderBlock]
+    public internal(set) var blocks: [EncoderBlock]
     public let norm: LayerNorm
-    public let pred: Linear
+    public internal(set) var pred: Linear
 
     public init(config: ModelConfig.DecoderConfig, patchCount: Int, embed: Linear, maskToken: [Float], positionEmbedding: [Float],
                 blocks: [EncoderBlock], norm: LayerNorm, pred: Linear) {

@@ -9,13 +9,13 @@
 /// un-normalised tokens are in `ws.x` and the normalised ones in `ws.xn` (`[tiles, tokens, D]`).
 public struct Encoder: Sendable {
     public let config: ModelConfig
-    public let patchEmbedding: PatchEmbedding
+    public internal(set) var patchEmbedding: PatchEmbedding
     public let metadataEmbedding: MetadataEmbedding
     /// `cls_token` [D].
     public let clsToken: [Float]
     /// `pos_embed` [105, D].
     public let positionEmbedding: [Float]
-    public let blocks: [EncoderBlock]
+    public internal(set) var blocks: [EncoderBlock]
     /// The final LayerNorm (`encoder.norm`).
     public let norm: LayerNorm
 

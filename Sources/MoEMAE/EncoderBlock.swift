@@ -2,9 +2,9 @@
 /// (docs/model.md, "Encoder forward" step 4). The decoder's blocks have the same structure.
 public struct EncoderBlock: Sendable {
     public let norm1: LayerNorm
-    public let attention: GroupedQueryAttention
+    public internal(set) var attention: GroupedQueryAttention
     public let norm2: LayerNorm
-    public let moe: MixtureOfExperts
+    public internal(set) var moe: MixtureOfExperts
 
     public init(norm1: LayerNorm, attention: GroupedQueryAttention, norm2: LayerNorm, moe: MixtureOfExperts) {
         self.norm1 = norm1; self.attention = attention; self.norm2 = norm2; self.moe = moe

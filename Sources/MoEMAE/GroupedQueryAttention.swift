@@ -18,9 +18,9 @@ public struct GroupedQueryAttention: Sendable {
     public let q: Linear
     public let k: Linear
     public let v: Linear
-    public let out: Linear
+    public internal(set) var out: Linear
     /// q, k, v stacked (derived from them at init).
-    public let packed: Linear
+    public internal(set) var packed: Linear
 
     public init(dim: Int, heads: Int, kvGroups: Int, q: Linear, k: Linear, v: Linear, out: Linear) {
         self.dim = dim; self.heads = heads; self.kvGroups = kvGroups

@@ -6,6 +6,9 @@ public struct Linear: Sendable {
     public var weight: [Float]
     /// `[outFeatures]`.
     public var bias: [Float]
+    /// The weight in bfloat16 when the model runs at ``Precision/bf16`` (set by
+    /// ``MoEMAEModel/converted(to:bf16Kernel:)``); nil: FP32 `cblas_sgemm`.
+    public internal(set) var bf16: BF16Matrix? = nil
 
     public init(inFeatures: Int, outFeatures: Int, weight: [Float], bias: [Float]) {
         precondition(weight.count == inFeatures * outFeatures && bias.count == outFeatures, "Linear: weight/bias sizes do not match \(outFeatures)×\(inFeatures)")
@@ -24,6 +27,7 @@ public struct Linear: Sendable {
     @inline(__always)
     package func forward(_ x: UnsafePointer<Float>, ldx: Int, rows: Int, into y: UnsafeMutablePointer<Float>, ldy: Int) {
         bias.withUnsafeBufferPointer { VectorKernels.fillRows(y, ld: ldy, rows: rows, n: outFeatures, $0.baseAddress!) }
+        if let bf16 { BLAS.bf16GEMM(m: rows, a: x, lda: ldx, w: bf16, c: y, ldc: ldy); return }
         weight.withUnsafeBufferPointer { w in
             BLAS.sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: ldx, b: w.baseAddress!, ldb: inFeatures,
                        beta: 1, c: y, ldc: ldy)
@@ -34,9 +38,19 @@ public struct Linear: Sendable {
     @inline(__always)
     package func forwardAdding(_ x: UnsafePointer<Float>, ldx: Int, rows: Int, into y: UnsafeMutablePointer<Float>, ldy: Int) {
         bias.withUnsafeBufferPointer { VectorKernels.addRows(y, ld: ldy, rows: rows, n: outFeatures, $0.baseAddress!) }
+        if let bf16 { BLAS.bf16GEMM(m: rows, a: x, lda: ldx, w: bf16, c: y, ldc: ldy); return }
         weight.withUnsafeBufferPointer { w in
             BLAS.sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: ldx, b: w.baseAddress!, ldb: inFeatures,
                        beta: 1, c: y, ldc: ldy)
         }
+    }
+}
+
+extension Linear {
+    /// This layer with its weight in bf16 for `kernel` (nil: back to FP32).
+    func withBF16(_ kernel: BF16Kernel?) -> Linear {
+        var l = self
+        l.bf16 = kernel.map { BF16Matrix(weight: weight, n: outFeatures, k: inFeatures, kernel: $0) }
+        return l
     }
 }

@@ -8,15 +8,15 @@
 public struct MixtureOfExperts: Sendable {
     public let dim: Int
     public let hidden: Int
-    public let experts: [Linear]
+    public internal(set) var experts: [Linear]
     /// Shared `V` (D→h) and `W2` (h→D).
     public let v: Linear
-    public let w2: Linear
+    public internal(set) var w2: Linear
     /// Gate `Wg` (D→E) and the training-time noise projection `Wnoise` (unused at inference).
     public let gate: Linear
     public let noise: Linear
     /// V and the gate stacked: output columns `[V·x (h) | logits (E)]`.
-    public let packed: Linear
+    public internal(set) var packed: Linear
 
     public var expertCount: Int { experts.count }
 

@@ -2,8 +2,12 @@
 /// with the published key names (docs/model.md, "Checkpoints"; `keys-public.txt`).
 public struct MoEMAEModel: Sendable {
     public let config: ModelConfig
-    public let encoder: Encoder
-    public let decoder: Decoder?
+    public internal(set) var encoder: Encoder
+    public internal(set) var decoder: Decoder?
+    /// The number format of the matrix products (``converted(to:bf16Kernel:)``); FP32 as loaded.
+    public private(set) var precision: Precision = .fp32
+    /// The bf16 kernel in use when ``precision`` is bf16.
+    public private(set) var bf16Kernel: BF16Kernel? = nil
     /// The weights file this model was read from (for fingerprints), if any.
     public let weightsPath: String?
 
@@ -89,5 +93,49 @@ public struct MoEMAEModel: Sendable {
                                    noise: try w.linear("\(moePrefix).gate.Wnoise", in: d, out: e))
         return EncoderBlock(norm1: try w.layerNorm("\(prefix).norm1", dim: d, epsilon: eps), attention: attention,
                             norm2: try w.layerNorm("\(prefix).norm2", dim: d, epsilon: eps), moe: moe)
+    }
+}
+
+extension MoEMAEModel {
+    /// This model with every Linear layer's matrix product in `precision` (see ``Precision``).
+    ///
+    /// - Parameter bf16Kernel: for ``Precision/bf16``: ``BF16Kernel/avx512bf16`` (the default, what
+    ///   `--precision bf16` uses) or ``BF16Kernel/portable`` (the reference, for tests and quality
+    ///   measurements; several times slower than FP32).
+    /// - Throws: ``ModelError/unsupportedPrecision(_:)`` naming what the CPU lacks when the AVX512_BF16
+    ///   kernel is asked for on a CPU without it; there is no silent fallback.
+    public func converted(to precision: Precision, bf16Kernel: BF16Kernel = .avx512bf16) throws -> MoEMAEModel {
+        let kernel: BF16Kernel?
+        switch precision {
+        case .fp32: kernel = nil
+        case .bf16:
+            if bf16Kernel == .avx512bf16 && !CPUFeatures.current.hasBF16Kernel { throw ModelError.bf16Unsupported() }
+            kernel = bf16Kernel
+        }
+        var m = self
+        m.precision = precision
+        m.bf16Kernel = kernel
+        m.encoder.patchEmbedding.projection = encoder.patchEmbedding.projection.withBF16(kernel)
+        m.encoder.blocks = encoder.blocks.map { $0.withBF16(kernel) }
+        if var d = decoder {
+            d.embed = d.embed.withBF16(kernel)
+            d.blocks = d.blocks.map { $0.withBF16(kernel) }
+            d.pred = d.pred.withBF16(kernel)
+            m.decoder = d
+        }
+        return m
+    }
+}
+
+extension EncoderBlock {
+    /// The block with the Linear layers its forward pass multiplies by in bf16 for `kernel`.
+    func withBF16(_ kernel: BF16Kernel?) -> EncoderBlock {
+        var b = self
+        b.attention.packed = attention.packed.withBF16(kernel)
+        b.attention.out = attention.out.withBF16(kernel)
+        b.moe.packed = moe.packed.withBF16(kernel)
+        b.moe.experts = moe.experts.map { $0.withBF16(kernel) }
+        b.moe.w2 = moe.w2.withBF16(kernel)
+        return b
     }
 }

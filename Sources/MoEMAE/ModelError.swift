@@ -14,6 +14,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case cannotInferConfig(path: String, reason: String)
     /// A model input has the wrong size or values (message names it).
     case invalidInput(String)
+    /// The requested number format cannot run on this CPU (message says what the CPU lacks).
+    case unsupportedPrecision(String)
 
     public var description: String {
         switch self {
@@ -29,6 +31,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
             return "\(path): cannot tell the model configuration from the tensors: \(reason) (pass --config)"
         case let .invalidInput(m):
             return "invalid model input: \(m)"
+        case let .unsupportedPrecision(m):
+            return "unsupported precision: \(m)"
         }
     }
 }

@@ -9,7 +9,7 @@ public struct PatchEmbedding: Sendable {
     public let imageSize: Int
     public let patchSize: Int
     /// Conv weight `[D, C, p, p]` viewed as a Linear `[D, C·p·p]`, and bias `[D]`.
-    public let projection: Linear
+    public internal(set) var projection: Linear
 
     public init(channels: Int, imageSize: Int, patchSize: Int, projection: Linear) {
         self.channels = channels; self.imageSize = imageSize; self.patchSize = patchSize; self.projection = projection

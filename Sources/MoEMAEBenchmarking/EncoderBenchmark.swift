@@ -87,6 +87,7 @@ public enum EncoderBenchmark {
         log("OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)") OPENBLAS_L2_SIZE=\(ProcessInfo.processInfo.environment["OPENBLAS_L2_SIZE"] ?? "(unset)")")
         log(String(format: "model %@ (D %d, %d layers): %.1f M multiply-adds = %.3f GFLOP per tile; batch %d",
                    config.preset, config.embedDim, config.depth, flopPerTile / 2e6, flopPerTile / 1e9, batchSize))
+        log("precision: \(model.precision.rawValue)\(model.bf16Kernel.map { " (kernel \($0.rawValue))" } ?? ""); CPU: \(CPUFeatures.current.summary)")
         let batch = syntheticBatch(count: batchSize, config: config)
         // The peak is measured before and after each setting's encoder run and the best is kept: a
         // moment of interference on a 2-core machine (one core busy for a second) would otherwise

@@ -1,4 +1,4 @@
-// Benchmarks: `swift run -c release MoEMAEBenchmarks encoder [WEIGHTS.safetensors] | train`.
+// Benchmarks: `swift run -c release MoEMAEBenchmarks encoder [WEIGHTS.safetensors] | train | bf16-quality …`.
 // They run the same code as `moemae bench …`; figures are recorded in docs/performance.md.
 import Foundation
 import MoEMAE
@@ -21,8 +21,10 @@ do {
                          r.batch, r.threads, r.millisecondsPerStep, r.tilesPerSecond, r.cpuMillisecondsPerStep,
                          r.rebuildMilliseconds, r.lossAndGradientMilliseconds, r.optimizerMilliseconds))
         }
+    case "bf16-quality":
+        try BF16Quality.run(arguments: Array(arguments.dropFirst()))
     default:
-        print("usage: MoEMAEBenchmarks encoder [WEIGHTS.safetensors] | train   (tile/map: scripts/bench-*.sh)")
+        print("usage: MoEMAEBenchmarks encoder [WEIGHTS.safetensors] | train | bf16-quality --weights W [--probe P] DATASET...   (tile/map: scripts/bench-*.sh)")
     }
 } catch {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))

@@ -43,7 +43,8 @@ public enum MapJob {
         let probe = try LinearProbe(contentsOf: options.probe)
         // Load the weights before comparing fingerprints: a truncated or foreign --weights file is
         // reported as such, not as a probe mismatch (its hash differs from everything).
-        let model = try MoEMAEModel.load(path: options.weights)
+        // bf16 on a CPU without AVX512_BF16 is refused here, before any output exists.
+        let model = try MoEMAEModel.load(path: options.weights).converted(to: options.precision)
         let config = model.config
         let weightsSHA = try FileDigest.sha256(ofFile: options.weights)
         let probeSHA = try FileDigest.sha256(ofFile: options.probe)
@@ -120,7 +121,8 @@ public enum MapJob {
         var fingerprintOptions = options.outputAffecting
         fingerprintOptions["hour"] = hour.rawValue
         let runFacts = ["weights": absolutePath(options.weights), "probe": absolutePath(options.probe), "weights_sha256": weightsSHA, "probe_sha256": probeSHA, "preset": config.preset,
-                        "hour_policy": hour.rawValue, "metadata": String(!options.noMetadata), "moemae_version": moemaeVersion]
+                        "hour_policy": hour.rawValue, "metadata": String(!options.noMetadata), "moemae_version": moemaeVersion,
+                        "precision": options.precision.rawValue]
 
         // The options as run: the hour policy actually used, not the "default (…)" placeholder.
         var summaryOptions = options.summaryFields

@@ -1,5 +1,6 @@
 import Diagnostics
 import Foundation
+import MoEMAE
 import Tiling
 
 /// Which encoder layers get a token-resolution expert map (`--token-experts`).
@@ -73,6 +74,8 @@ public struct MapOptions: Equatable, Sendable {
     public var batchSize: Int = MapOptions.defaultBatchSize
     /// OpenBLAS threads per encoder worker.
     public var blasThreads: Int = MapOptions.defaultBLASThreads
+    /// Number format of the encoder's matrix products (bf16 needs AVX512_BF16; refused elsewhere).
+    public var precision: Precision = .fp32
     /// Capacity of every queue between stages.
     public var queueDepth: Int = MapOptions.defaultQueueDepth
     /// Tiles whose valid-pixel fraction is below this are skipped (nodata in every output).
@@ -111,7 +114,7 @@ public struct MapOptions: Equatable, Sendable {
 
     /// The option names shared by `moemae map` and pipeline files, in documentation order.
     public static let fieldNames = [
-        "scenes", "weights", "probe", "out", "workers", "batch-size", "blas-threads", "queue-depth", "min-valid",
+        "scenes", "weights", "probe", "out", "workers", "batch-size", "blas-threads", "precision", "queue-depth", "min-valid",
         "token-experts", "scores", "embeddings", "preview", "resume", "quiet", "hour", "no-metadata", "allow-non-sr", "overwrite",
     ]
 
@@ -145,7 +148,7 @@ public struct MapOptions: Equatable, Sendable {
         [
             "min-valid": String(minValid), "token-experts": tokenExperts.description, "scores": String(scores),
             "embeddings": String(embeddings), "preview": String(preview), "hour": hour?.rawValue ?? "default (the probe's, else the weights', else utc)",
-            "no-metadata": String(noMetadata), "allow-non-sr": String(allowNonSR),
+            "no-metadata": String(noMetadata), "allow-non-sr": String(allowNonSR), "precision": precision.rawValue,
         ]
     }
 

@@ -1,5 +1,6 @@
 import Diagnostics
 import Foundation
+import MoEMAE
 import Tiling
 import Yams
 
@@ -86,6 +87,13 @@ public enum PipelineFile {
         if let v = try reader.int("batch-size") { o.batchSize = v }
         if let v = try reader.int("blas-threads") { o.blasThreads = v }
         if let v = try reader.int("queue-depth") { o.queueDepth = v }
+        if let v = try reader.string("precision") {
+            guard let p = Precision(rawValue: v) else {
+                throw PipelineFileError(path: path, line: fields["precision"]?.mark?.line,
+                                        "'precision' must be one of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")) (found '\(v)')")
+            }
+            o.precision = p
+        }
         if let v = try reader.number("min-valid") { o.minValid = v }
         if let v = try reader.tokenExperts("token-experts") { o.tokenExperts = v }
         if let v = try reader.bool("scores") { o.scores = v }

@@ -37,6 +37,8 @@ struct BenchCommand: ParsableCommand {
         @Option(name: .long, help: "Seconds per measurement.")
         var seconds: Double = 3
 
+        @OptionGroup var precision: PrecisionOption
+
         @Option(name: .long, help: "Encoder workers: measure only this setting (with --blas-threads, default as in `moemae map`); without both: 1×1, 1×2 and 2×1.")
         var workers: Int?
 
@@ -73,7 +75,7 @@ struct BenchCommand: ParsableCommand {
                 }
                 model = try MoEMAEModel(config: cfg, weights: StateDict.random(config: cfg, seed: 7))
             }
-            _ = try EncoderBenchmark.run(model: model, batchSize: batchSize, settings: settings,
+            _ = try EncoderBenchmark.run(model: model.converted(to: precision.precision), batchSize: batchSize, settings: settings,
                                          seconds: seconds, log: { print($0) })
         }
     }

@@ -56,6 +56,8 @@ struct EmbedCommand: ParsableCommand {
 
     @OptionGroup var surfaceReflectance: SurfaceReflectanceOptions
 
+    @OptionGroup var precision: PrecisionOption
+
     @OptionGroup var progress: ProgressOptions
 
     func validate() throws {
@@ -98,7 +100,7 @@ struct EmbedCommand: ParsableCommand {
             }
         }
         let modelConfig = try config.map { try ModelConfig.load(path: $0) }
-        let model = try MoEMAEModel.load(path: weights, config: modelConfig)
+        let model = try MoEMAEModel.load(path: weights, config: modelConfig).converted(to: precision.precision)
         let cfg = model.config
         guard data.bands.count == cfg.inChannels, data.tileSize == cfg.imageSize else {
             throw DatasetError(path: dataset, "tiles are \(data.bands.count)×\(data.tileSize)×\(data.tileSize), the model takes \(cfg.inChannels)×\(cfg.imageSize)×\(cfg.imageSize)")
@@ -131,14 +133,14 @@ struct EmbedCommand: ParsableCommand {
         }
         let configJSON = String(decoding: try cfg.jsonData(), as: UTF8.self)
         var meta = ["format": "moemae-embeddings", "weights_sha256": hash, "preset": cfg.preset, "dataset": dataset,
-                    "config": configJSON, "hour_policy": encoding.hour.rawValue, "metadata": encoding.metadata ? "true" : "false",
+                    "config": configJSON, "hour_policy": encoding.hour.rawValue, "metadata": encoding.metadata ? "true" : "false", "precision": precision.precision.rawValue,
                     "feature": "embedding = mean of un-normalised final-block tokens over all \(t) tokens"]
         if reconstruct { meta["mask_ratio"] = String(maskRatio ?? 0); meta["mask_seed"] = String(seed) }
         let writer = try SafeTensorsStreamWriter(path: out, tensors: specs, metadata: meta)
         BLAS.setThreads(blasThreads)   // process-wide: once, for the whole job
         let engine = InferenceEngine(model: model, workers: workers)
         let kept = PatchMask.keptCount(ratio: maskRatio ?? 0, patchCount: p)
-        report("embedding \(n) tiles from \(data.shardPaths.count) shard(s) with \(cfg.preset) (D \(d), \(l) layers), \(workers) worker(s) × \(blasThreads) BLAS thread(s)")
+        report("embedding \(n) tiles from \(data.shardPaths.count) shard(s) with \(cfg.preset) (D \(d), \(l) layers), \(workers) worker(s) × \(blasThreads) BLAS thread(s), \(precision.precision.rawValue)")
         let start = Date()
         var done = 0
         do {

@@ -34,6 +34,8 @@ struct MapCommand: ParsableCommand {
 
     @OptionGroup var speed: EncoderSpeedOptions
 
+    @OptionGroup var precision: PrecisionOption
+
     @Option(name: .long, help: "Capacity of each queue between stages.")
     var queueDepth: Int = MapOptions.defaultQueueDepth
 
@@ -65,6 +67,7 @@ struct MapCommand: ParsableCommand {
         let files = try model.resolved()
         var o = MapOptions(scenes: scenes, weights: files.weights, probe: files.probe, out: output.out)
         o.workers = speed.workers; o.batchSize = speed.batchSize; o.blasThreads = speed.blasThreads; o.queueDepth = queueDepth
+        o.precision = precision.precision
         o.minValid = minValid; o.scores = scores; o.embeddings = embeddings; o.preview = preview; o.resume = resume; o.quiet = progress.quiet
         o.hour = input.hour; o.noMetadata = input.noMetadata; o.allowNonSR = surfaceReflectance.allowNonSr; o.overwrite = output.overwrite
         if let t = tokenExperts { o.tokenExperts = try TokenExpertLayers(parsing: t) }

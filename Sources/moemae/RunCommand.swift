@@ -9,7 +9,7 @@ struct RunCommand: ParsableCommand {
         abstract: "Run a map job described in a pipeline YAML file.",
         discussion: """
         The file is a YAML mapping whose keys are the `moemae map` option names (scenes, weights, probe, out, \
-        workers, batch-size, blas-threads, queue-depth, min-valid, token-experts, scores, embeddings, preview, resume, \
+        workers, batch-size, blas-threads, precision, queue-depth, min-valid, token-experts, scores, embeddings, preview, resume, \
         quiet, hour, no-metadata, allow-non-sr, overwrite) plus an optional description; every field is \
         documented in schemas/pipeline.schema.json. Relative paths are relative to the YAML file's folder. \
         The file is validated before anything runs.

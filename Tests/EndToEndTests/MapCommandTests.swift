@@ -253,6 +253,10 @@ final class MapCommandTests: XCTestCase {
         XCTAssertEqual(try hourPolicy(dir + "/a"), "published")
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/a/run-summary.json"))) as! [String: Any]
         XCTAssertEqual((summary["options"] as? [String: Any])?["hour"] as? String, "published", "run-summary.json holds the policy used")
+        XCTAssertEqual((summary["options"] as? [String: Any])?["precision"] as? String, "fp32", "run-summary.json holds the precision")
+        let item = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/a/\(product).stac.json"))) as! [String: Any]
+        XCTAssertEqual(((item["properties"] as? [String: Any])?["moemae:run"] as? [String: Any])?["precision"] as? String, "fp32",
+                       "the STAC Item holds the precision")
         let plainRun = try moemae(["map", sceneFolder(product), "--weights", Self.weights, "--probe", plain, "--quiet", "--out", dir + "/b"])
         XCTAssertEqual(plainRun.status, 0, plainRun.stderr)
         XCTAssertEqual(try hourPolicy(dir + "/b"), "utc", "a probe without a record: the weights' policy, else utc")
@@ -700,10 +704,49 @@ final class MapCommandTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("bad.yaml:5: unknown field 'batch_size' (did you mean 'batch-size'?)"), bad.stderr)
     }
 
+    /// `--precision bf16` (map, run, bench encoder) needs AVX512_BF16: elsewhere a clear refusal naming what the
+    /// CPU lacks, before any output exists; where the CPU has it, the run records bf16.
+    func testBF16IsRefusedWithoutAVX512BF16() throws {
+        let dir = makeTempDirectory("moemae-map-bf16")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let probe = dir + "/probe.safetensors"
+        try Self.writeProbe(to: probe, dimension: 144, weightsSHA: try Self.sha256(Self.weights))
+        let product = "LC08_L2SP_008059_20191201_20200825_02_T1"
+        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")
+            .first { $0.hasPrefix("flags") }.map { Set($0.split(separator: " ").map(String.init)) } ?? []
+        let hasBF16 = flags.contains("avx512_bf16") && flags.contains("avx512f")
+        let map = try moemae(["map", sceneFolder(product), "--weights", Self.weights, "--probe", probe, "--out", dir + "/maps",
+                              "--quiet", "--precision", "bf16"])
+        try "scenes: [\(sceneFolder(product))]\nweights: \(Self.weights)\nprobe: probe.safetensors\nout: run\nquiet: true\nprecision: bf16\n"
+            .write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        let run = try moemae(["run", dir + "/job.yaml"])
+        let bench = try moemae(["bench", "encoder", "--preset", "XXS", "--batch-size", "2", "--seconds", "0.01",
+                                "--workers", "1", "--blas-threads", "1", "--precision", "bf16"])
+        if hasBF16 {
+            XCTAssertEqual(map.status, 0, map.stderr)
+            let item = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/maps/\(product).stac.json"))) as! [String: Any]
+            XCTAssertEqual(((item["properties"] as? [String: Any])?["moemae:run"] as? [String: Any])?["precision"] as? String, "bf16")
+            XCTAssertEqual(run.status, 0, run.stderr)
+            XCTAssertEqual(bench.status, 0, bench.stderr)
+            XCTAssertTrue(bench.stdout.contains("precision: bf16 (kernel avx512bf16)"), bench.stdout)
+            return
+        }
+        for r in [map, run, bench] {
+            XCTAssertEqual(r.status, 1, r.stderr)
+            XCTAssertTrue(r.stderr.hasPrefix("error: unsupported precision: bf16 needs a CPU with AVX512_BF16"), r.stderr)
+            XCTAssertTrue(r.stderr.contains("this CPU lacks") && r.stderr.contains("AVX512_BF16 (the VDPBF16PS instruction)"), r.stderr)
+            XCTAssertTrue(r.stderr.contains("Use --precision fp32"), r.stderr)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/maps"), "nothing written before the refusal")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/run"))
+        let typo = try moemae(["map", sceneFolder(product), "--weights", Self.weights, "--probe", probe, "--out", dir + "/x", "--precision", "fp16"])
+        XCTAssertEqual(typo.status, 64, "an unknown precision is a usage error")
+    }
+
     func testHelpListsEveryOption() throws {
         let help = try moemae(["map", "--help"])
         XCTAssertEqual(help.status, 0)
-        for option in ["--weights", "--probe", "--out", "--workers", "--batch-size", "--blas-threads", "--queue-depth", "--min-valid",
+        for option in ["--weights", "--probe", "--out", "--workers", "--batch-size", "--blas-threads", "--precision", "--queue-depth", "--min-valid",
                        "--token-experts", "--scores", "--embeddings", "--resume", "--quiet", "--hour", "--no-metadata", "--allow-non-sr", "--overwrite"] {
             XCTAssertTrue(help.stdout.contains(option), "map --help lacks \(option)")
         }

@@ -8,6 +8,8 @@
 #ifndef MOEMAE_KERNELS_H
 #define MOEMAE_KERNELS_H
 
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -52,6 +54,54 @@ int moemae_kernels_vectorised(void);
 
 /// Forces the portable kernels (1) or the default choice (0); for tests comparing the two.
 void moemae_kernels_force_portable(int on);
+
+
+// ---------------------------------------------------------------------------------------------
+// bfloat16 matrix products (Sources/CKernels/bf16_gemm.c): bf16 weights and activations, FP32
+// accumulation. The AVX512_BF16 kernel runs only on CPUs that have it; the portable kernel performs
+// the same operations in the same order per output element (the reference on other CPUs).
+
+
+/// `moemae_cpu_features()` bits.
+#define MOEMAE_CPU_AVX2_FMA    1   ///< AVX2 and FMA, YMM state saved by the OS
+#define MOEMAE_CPU_AVX512F     2   ///< AVX-512 Foundation (cpuid 7.0 EBX bit 16)
+#define MOEMAE_CPU_AVX512_BF16 4   ///< AVX512_BF16: VDPBF16PS, VCVTNE2PS2BF16 (cpuid 7.1 EAX bit 5)
+#define MOEMAE_CPU_OS_ZMM      8   ///< the OS saves the opmask and ZMM registers (XCR0 bits 5–7)
+#define MOEMAE_CPU_AMX_BF16   16   ///< AMX-BF16 (cpuid 7.0 EDX bit 22; not used by these kernels)
+#define MOEMAE_CPU_OS_AMX     32   ///< the OS saves the AMX tile state (XCR0 bits 17–18)
+
+/// The CPU features above that this CPU has (x86-64 `cpuid` and `xgetbv`, read once; 0 elsewhere).
+int moemae_cpu_features(void);
+
+/// 1 when the AVX512_BF16 kernel can run here (AVX512F, AVX512_BF16 and the ZMM state saved).
+int moemae_bf16_native_available(void);
+
+/// Kernels of `moemae_bf16_gemm`.
+#define MOEMAE_BF16_KERNEL_AVX512   0   ///< VDPBF16PS (AVX512_BF16)
+#define MOEMAE_BF16_KERNEL_PORTABLE 1   ///< plain C, the same arithmetic per output element
+
+/// FP32 → bf16 as VCVTNEPS2BF16 (Intel SDM `convert_fp32_to_bfloat16`): round to nearest even,
+/// zero and denormal inputs to signed zero, NaN quieted. `n` values.
+void moemae_bf16_round(const float *x, uint16_t *y, long n);
+
+/// bf16 → FP32 (exact). `n` values.
+void moemae_bf16_widen(const uint16_t *x, float *y, long n);
+
+/// uint16 elements of a packed `n × k` weight matrix: ⌈n/16⌉·16 columns × ⌈k/2⌉ pairs.
+long moemae_bf16_packed_count(int n, int k);
+
+/// Packs a weight matrix `w` [n, k] (row stride `ldw`; PyTorch `Linear.weight` layout, out × in),
+/// rounded to bf16, into the layout `moemae_bf16_gemm` reads: blocks of 16 output columns, within a
+/// block ⌈k/2⌉ groups of 16 (w[j, 2p], w[j, 2p+1]) pairs; zero past n and k.
+void moemae_bf16_pack(const float *w, int ldw, int n, int k, uint16_t *packed);
+
+/// `c[i, j] += Σ_k bf16(a[i, k]) · w[j, k]` for an `m × k` A (row stride `lda`) and a packed `n × k`
+/// W, FP32 accumulation starting from the value in C (write the bias there first). Per output
+/// element and pair p: `acc += a[2p+1]·w[j,2p+1]`, then `acc += a[2p]·w[j,2p]` (VDPBF16PS order).
+/// `kernel`: MOEMAE_BF16_KERNEL_AVX512 or _PORTABLE. Returns 0, −1 if the AVX-512 kernel was asked
+/// for on a CPU without it (C untouched), −2 if scratch memory could not be allocated (k > 2048).
+int moemae_bf16_gemm(const float *a, int lda, int m, int k, const uint16_t *packed, int n, float *c, int ldc,
+                     int kernel);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,156 @@
+import CKernels
+import Foundation
+import SafeTensors
+import XCTest
+@testable import MoEMAE
+
+/// The bfloat16 matrix products (`Sources/CKernels/bf16_gemm.c`) and `Precision.bf16`.
+///
+/// This project's CI machine has no AVX512_BF16, so the numbers are checked through the portable
+/// kernel, which performs the VDPBF16PS lane arithmetic in the same order; the AVX-512 kernel is
+/// compared with it bit for bit only where the CPU has the instruction (else the test is skipped).
+final class BF16KernelTests: XCTestCase {
+    /// Deterministic values in [-1, 1) with a spread of magnitudes.
+    func values(_ n: Int, seed: UInt64) -> [Float] {
+        var s = seed
+        return (0..<n).map { i in
+            s = s &* 6364136223846793005 &+ 1442695040888963407
+            let u = Float(s >> 40) / Float(1 << 24) * 2 - 1
+            return i % 7 == 0 ? u * 37 : u
+        }
+    }
+
+    func bf16(_ x: Float) -> Float {
+        var h: UInt16 = 0, y: Float = 0
+        var v = x
+        moemae_bf16_round(&v, &h, 1)
+        moemae_bf16_widen(&h, &y, 1)
+        return y
+    }
+
+    func testRoundingToNearestEven() {
+        XCTAssertEqual(bf16(1), 1)
+        XCTAssertEqual(bf16(1 + 0x1p-8), 1, "halfway between 1 and 1+2^-7: to the even one")
+        XCTAssertEqual(bf16(1 + 3 * 0x1p-8), 1 + 0x1p-6, "halfway between 1+2^-7 and 1+2^-6: to the even one")
+        XCTAssertEqual(bf16(1 + 0x1p-8 + 0x1p-20), 1 + 0x1p-7, "above halfway rounds up")
+        XCTAssertEqual(bf16(-2.7182817), -2.71875)
+        XCTAssertEqual(bf16(Float.leastNonzeroMagnitude), 0, "denormals become zero (as VCVTNEPS2BF16)")
+        XCTAssertEqual(bf16(-Float.leastNormalMagnitude / 2).sign, .minus)
+        XCTAssertEqual(bf16(.infinity), .infinity)
+        XCTAssertEqual(bf16(.greatestFiniteMagnitude), .infinity, "rounds past the largest bf16")
+        XCTAssertTrue(bf16(.nan).isNaN)
+    }
+
+    /// C[i, j] = bias[j] + Σ pairs in VDPBF16PS order, written out in Swift.
+    func reference(a: [Float], m: Int, k: Int, w: [Float], n: Int, bias: [Float]) -> [Float] {
+        var c = [Float](repeating: 0, count: m * n)
+        for i in 0..<m {
+            for j in 0..<n {
+                var acc = bias[j]
+                for p in stride(from: 0, to: k, by: 2) {
+                    let hiA: Float = p + 1 < k ? bf16(a[i * k + p + 1]) : 0, hiW: Float = p + 1 < k ? bf16(w[j * k + p + 1]) : 0
+                    acc = acc + hiA * hiW
+                    acc = acc + bf16(a[i * k + p]) * bf16(w[j * k + p])
+                }
+                c[i * n + j] = acc
+            }
+        }
+        return c
+    }
+
+    func gemm(_ kernel: BF16Kernel, a: [Float], m: Int, k: Int, w: [Float], n: Int, bias: [Float], lda: Int? = nil) -> [Float] {
+        let lda = lda ?? k
+        var padded = [Float](repeating: .nan, count: m * lda)  // columns past k must not be read
+        for i in 0..<m { for p in 0..<k { padded[i * lda + p] = a[i * k + p] } }
+        let layer = Linear(inFeatures: k, outFeatures: n, weight: w, bias: bias).withBF16(kernel)
+        let ldc = n + 3
+        var c = [Float](repeating: -7, count: m * ldc)
+        padded.withUnsafeBufferPointer { ap in
+            c.withUnsafeMutableBufferPointer { layer.forward(ap.baseAddress!, ldx: lda, rows: m, into: $0.baseAddress!, ldy: ldc) }
+        }
+        for i in 0..<m { for j in n..<ldc { XCTAssertEqual(c[i * ldc + j], -7, "wrote past column n") } }
+        return (0..<(m * n)).map { c[($0 / n) * ldc + $0 % n] }
+    }
+
+    /// The portable kernel equals the bf16 arithmetic written out, bit for bit, for odd and even sizes
+    /// (k odd: a zero pair half; n not a multiple of 16; m not a multiple of the 4-row block).
+    func testPortableKernelIsExactlyTheBF16Arithmetic() {
+        for (m, n, k) in [(1, 1, 1), (3, 15, 2), (5, 17, 3), (4, 16, 144), (7, 33, 143), (9, 70, 145), (13, 112, 57)] {
+            let a = values(m * k, seed: UInt64(m * 1000 + k)), w = values(n * k, seed: UInt64(n * 77 + k)).map { $0 * 0.1 }
+            let bias = values(n, seed: 5)
+            let got = gemm(.portable, a: a, m: m, k: k, w: w, n: n, bias: bias, lda: k + 5)
+            let want = reference(a: a, m: m, k: k, w: w, n: n, bias: bias)
+            XCTAssertEqual(got, want, "m \(m) n \(n) k \(k)")
+        }
+    }
+
+    /// Against FP32: the error is the bf16 rounding of both operands (relative 2^-9 each), accumulated.
+    func testPortableKernelAgainstFP32() {
+        let m = 37, n = 61, k = 145
+        let a = values(m * k, seed: 11), w = values(n * k, seed: 12).map { $0 * 0.05 }, bias = values(n, seed: 13)
+        let got = gemm(.portable, a: a, m: m, k: k, w: w, n: n, bias: bias)
+        var worst = 0.0
+        for i in 0..<m {
+            for j in 0..<n {
+                var exact = Double(bias[j]), scale = abs(Double(bias[j]))
+                for p in 0..<k { exact += Double(a[i * k + p]) * Double(w[j * k + p]); scale += abs(Double(a[i * k + p]) * Double(w[j * k + p])) }
+                worst = max(worst, abs(Double(got[i * n + j]) - exact) / scale)
+            }
+        }
+        print("bf16 GEMM vs exact: worst |Δ| / Σ|a·w| = \(worst)")
+        XCTAssertGreaterThan(worst, 0, "bf16 must differ from FP32 somewhere")
+        XCTAssertLessThan(worst, 2 * 0x1p-8)
+    }
+
+    /// The AVX512_BF16 kernel gives the portable kernel's numbers bit for bit (only where the CPU has it).
+    func testNativeKernelMatchesPortable() throws {
+        let cpu = CPUFeatures.current
+        guard cpu.hasBF16Kernel else {
+            throw XCTSkip("this CPU lacks \(cpu.missingForBF16.joined(separator: ", ")): the AVX512_BF16 kernel cannot run here")
+        }
+        for (m, n, k) in [(1, 1, 1), (5, 17, 3), (9, 70, 145), (64, 432, 144), (130, 144, 288)] {
+            let a = values(m * k, seed: 3), w = values(n * k, seed: 4).map { $0 * 0.1 }, bias = values(n, seed: 6)
+            XCTAssertEqual(gemm(.avx512bf16, a: a, m: m, k: k, w: w, n: n, bias: bias),
+                           gemm(.portable, a: a, m: m, k: k, w: w, n: n, bias: bias), "m \(m) n \(n) k \(k)")
+        }
+    }
+
+    /// `--precision bf16` refuses clearly on a CPU without AVX512_BF16, naming what it lacks.
+    func testBF16RefusedWithoutAVX512BF16() throws {
+        let model = try MoEMAEModel(config: ModelConfig.preset(named: "XXS")!, weights: StateDict.random(config: ModelConfig.preset(named: "XXS")!, seed: 1))
+        if CPUFeatures.current.hasBF16Kernel {
+            XCTAssertEqual(try model.converted(to: .bf16).precision, .bf16)
+            return
+        }
+        XCTAssertThrowsError(try model.converted(to: .bf16)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("AVX512_BF16") && text.contains("lacks"), text)
+            XCTAssertEqual(error as? ModelError, ModelError.bf16Unsupported())
+        }
+    }
+
+    /// The golden S model in bf16 (portable kernel) against the reference's FP32 outputs, and back to FP32.
+    func testGoldenModelInBF16() throws {
+        let fp32 = try Golden.model("public")
+        let model = try fp32.converted(to: .bf16, bf16Kernel: .portable)
+        XCTAssertEqual(model.precision, .bf16)
+        let g = try SafeTensorsFile(path: goldenPath("golden-public.safetensors"))
+        let b = try EncoderBatch(dn: try g.array("pixels", as: UInt16.self), week: try g.ints("week"),
+                                 hour: try g.floats("hour").map(Double.init), lat: try g.floats("lat").map(Double.init),
+                                 lon: try g.floats("lon").map(Double.init), encoding: InputEncoding(hour: .utc))
+        let r = try InferenceEngine(model: model, workers: 2).encode(b)
+        let ref = try g.floats("embedding_mean_preln"), refExperts = try g.ints("experts_top2")
+        let d = relativeMaxDiff(r.embedding, ref)
+        let decisions = r.experts.count / 2
+        let top1 = (0..<decisions).filter { Int(r.experts[2 * $0]) == refExperts[2 * $0] }.count
+        print("golden public in bf16 (portable): embedding max|Δ|/max|ref| \(d), top-1 routing agreement \(Double(top1) / Double(decisions))")
+        XCTAssertGreaterThan(d, 1e-5, "bf16 must not silently be FP32")
+        XCTAssertLessThan(d, 0.01)
+        XCTAssertGreaterThan(Double(top1) / Double(decisions), 0.98)
+
+        let back = try model.converted(to: .fp32)
+        XCTAssertEqual(back.precision, .fp32)
+        let rb = try InferenceEngine(model: back, workers: 2).encode(b)
+        XCTAssertLessThanOrEqual(relativeMaxDiff(rb.embedding, ref), GoldenParityTests.tolerance)
+    }
+}
