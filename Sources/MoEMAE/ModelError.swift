@@ -40,13 +40,13 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
 extension ModelError: DiagnosedError {
     public var kind: FailureKind {
         switch self {
-        case .invalidConfig, .invalidInput: return .invalidArgument
+        case .invalidConfig, .invalidInput, .unsupportedPrecision: return .invalidArgument
         case .missingWeight, .wrongWeightShape, .unsupportedWeightDType, .cannotInferConfig: return .read
         }
     }
     public var file: String? {
         switch self {
-        case .invalidConfig, .invalidInput: return nil
+        case .invalidConfig, .invalidInput, .unsupportedPrecision: return nil
         case let .missingWeight(path, _), let .wrongWeightShape(path, _, _, _), let .unsupportedWeightDType(path, _, _),
              let .cannotInferConfig(path, _):
             return path
