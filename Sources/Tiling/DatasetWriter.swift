@@ -96,7 +96,7 @@ public final class DatasetWriter {
             id: s.id, sensor: s.sensor, spacecraft: s.spacecraft, collection: s.collection, level: s.level, acquired: s.acquired,
             crsWKT2: rasters.crs.wkt2, epsg: rasters.crs.epsg, geotransform: rasters.geoTransform.gdal,
             width: rasters.width, height: rasters.height, gridRows: grid.rows, gridCols: grid.cols,
-            files: s.files, modelReady: s.modelReady))
+            files: s.files.map(RemoteLocation.displayURL), modelReady: s.modelReady))
         sceneCRS.append(rasters.crs)
         // One GeoPackage layer per CRS (a layer has one CRS).
         if let i = try layerCRS.firstIndex(where: { try $0.isSame(as: rasters.crs) }) {

@@ -24,18 +24,21 @@ public final class SceneRasters {
             throw TilingError(path: source.id, "the scene has no bands to read")
         }
         var datasets: [String: RasterDataset] = [:]
-        func open(_ path: String) throws -> RasterDataset {
+        func open(_ path: String, _ name: String) throws -> RasterDataset {
             if let d = datasets[path] { return d }
             do {
                 let d = try RasterDataset(path: path)
                 datasets[path] = d
                 return d
             } catch let e as GeoRasterError {
-                throw TilingError(path: path, "cannot open (\(e.message)\(e.libraryMessages.isEmpty ? "" : ": " + e.libraryMessages.joined(separator: "; ")))",
-                                  hint: "check that the file exists and is a complete GeoTIFF; download the scene again if it is truncated")
+                let remote = RemoteLocation.isRemote(path)
+                throw TilingError(path: RemoteLocation.displayURL(path),
+                                  "cannot open band \(name) (\(e.message)\(e.libraryMessages.isEmpty ? "" : ": " + e.libraryMessages.joined(separator: "; ")))",
+                                  hint: (remote ? CloudConfiguration.hint(for: path, messages: e.libraryMessages) : nil)
+                                      ?? "check that the file exists and is a complete GeoTIFF; download the scene again if it is truncated")
             }
         }
-        let reference = try open(first.path)
+        let reference = try open(first.path, first.name)
         guard let gt = reference.geoTransform else {
             throw TilingError(path: first.path, "has no geotransform", hint: "tiles need georeferenced rasters (a GeoTIFF with its georeferencing)")
         }
@@ -50,7 +53,7 @@ public final class SceneRasters {
         var nodata: [Double?] = []
         let all = source.bands.map { ($0.path, $0.band, $0.name) } + (source.qaFile.map { [($0, 1, "QA")] } ?? [])
         for (path, bandIndex, name) in all {
-            let d = try open(path)
+            let d = try open(path, name)
             guard d.width == reference.width, d.height == reference.height else {
                 throw TilingError(path: path, "is \(d.width)×\(d.height) pixels but \(first.path) is \(reference.width)×\(reference.height)",
                                   hint: "all bands of a scene must share one pixel grid; bands of another resolution (e.g. panchromatic) cannot be tiled together")
@@ -86,23 +89,27 @@ public final class SceneRasters {
     /// Reads `window` of band `index` (0-based in ``SceneSource/bands``) into `buffer` with `lineStride`.
     public func readBand(_ index: Int, window: RasterWindow, into buffer: UnsafeMutableBufferPointer<UInt16>, lineStride: Int) throws {
         let b = source.bands[index]
-        try read(path: b.path, band: b.band, window: window, into: buffer, lineStride: lineStride)
+        try read(path: b.path, band: b.band, name: b.name, window: window, into: buffer, lineStride: lineStride)
     }
 
     /// Reads `window` of the QA band; false when the scene has none.
     public func readQA(window: RasterWindow, into buffer: UnsafeMutableBufferPointer<UInt16>, lineStride: Int) throws -> Bool {
         guard let qa = source.qaFile else { return false }
-        try read(path: qa, band: 1, window: window, into: buffer, lineStride: lineStride)
+        try read(path: qa, band: 1, name: "QA", window: window, into: buffer, lineStride: lineStride)
         return true
     }
 
-    private func read(path: String, band: Int, window: RasterWindow, into buffer: UnsafeMutableBufferPointer<UInt16>, lineStride: Int) throws {
+    private func read(path: String, band: Int, name: String, window: RasterWindow, into buffer: UnsafeMutableBufferPointer<UInt16>, lineStride: Int) throws {
         guard let d = datasets[path] else { throw TilingError(path: path, "was not opened") }
         do {
             try d.read(band: band, window: window, into: buffer, lineStride: lineStride)
         } catch let e as GeoRasterError {
-            throw TilingError(path: path, "cannot read pixels \(window) (\(e.libraryMessages.isEmpty ? e.message : e.libraryMessages.joined(separator: "; ")))",
-                              hint: "the file is probably truncated or corrupt; download the scene again")
+            let remote = RemoteLocation.isRemote(path)
+            throw TilingError(path: RemoteLocation.displayURL(path),
+                              "cannot read pixels \(window) of band \(name) (\(e.libraryMessages.isEmpty ? e.message : e.libraryMessages.joined(separator: "; ")))",
+                              hint: (remote ? CloudConfiguration.hint(for: path, messages: e.libraryMessages).map { $0 + "; with map, run again with --resume to continue" } : nil)
+                                  ?? (remote ? "the object is probably truncated, or the server stopped answering; check it, then run again (map: --resume continues)"
+                                      : "the file is probably truncated or corrupt; download the scene again"))
         }
     }
 }

@@ -6,16 +6,22 @@ extension SceneSource {
     /// other products, as the Landsat module lists them), its QA band, and its MTL's acquisition time
     /// (ISO week and true UTC hour from ``AcquisitionTime``).
     public init(landsat scene: LandsatScene) {
-        let m = scene.metadata
-        self.init(id: scene.productID, sensor: m.sensor.mtlName, spacecraft: m.spacecraft, collection: m.collection.rawValue,
+        self.init(metadata: scene.metadata, bandSet: scene.bandSet, bandPaths: scene.bandFiles.map(\.path),
+                  qaFile: scene.qaFile?.path, metadataFiles: [scene.mtlFile.path])
+    }
+
+    /// The tiling input of a product described by `metadata`, its bands read from `bandPaths` (in
+    /// `bandSet` order; local paths or GDAL `/vsis3/`, `/vsicurl/` paths) and its QA band from `qaFile`.
+    public init(metadata m: LandsatMetadata, bandSet: LandsatBandSet, bandPaths: [String], qaFile: String?, metadataFiles: [String]) {
+        self.init(id: m.productID, sensor: m.sensor.mtlName, spacecraft: m.spacecraft, collection: m.collection.rawValue,
                   level: m.processingLevel,
                   // The manifest contract's form: two fraction digits (`2015-08-04T16:19:21.79Z`); the
                   // hour tensor keeps the full precision.
-                  acquired: scene.acquisition.iso8601(fractionDigits: min(2, scene.acquisition.fractionDigits.count)),
-                  week: scene.acquisition.isoWeek, hour: scene.acquisition.hourOfDay,
-                  bands: zip(scene.bandNames, scene.bandFiles).map { BandFile(name: $0, path: $1.path) },
-                  qaFile: scene.qaFile?.path, modelReady: scene.modelReadiness.isReady,
-                  metadataFiles: [scene.mtlFile.path])
+                  acquired: m.acquisition.iso8601(fractionDigits: min(2, m.acquisition.fractionDigits.count)),
+                  week: m.acquisition.isoWeek, hour: m.acquisition.hourOfDay,
+                  bands: zip(bandSet.names, bandPaths).map { BandFile(name: $0, path: $1) },
+                  qaFile: qaFile, modelReady: bandSet.modelReadiness.isReady,
+                  metadataFiles: metadataFiles)
     }
 
     /// Opens a Landsat scene folder or MTL path; errors name the path and say what is wrong.

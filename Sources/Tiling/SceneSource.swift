@@ -1,4 +1,5 @@
 import GeoRaster
+import Landsat
 
 /// Everything tiling needs to know about one scene: which raster bands to read (in output order), the
 /// quality band, the scene-level facts for the manifest, and the acquisition time.
@@ -46,6 +47,8 @@ public struct SceneSource: Sendable, Equatable {
     /// The part of the raster to tile (nil = whole raster).
     public var region: RasterWindow?
     public var locationPoint: LocationPoint
+    /// Where the scene came from when it was described by a STAC Item (nil for folders and MTL files).
+    public var provenance: SceneProvenance?
 
     public init(id: String, sensor: String, spacecraft: String, collection: String, level: String, acquired: String,
                 week: Int, hour: Double, bands: [BandFile], qaFile: String?, modelReady: Bool, metadataFiles: [String] = [],
@@ -55,10 +58,20 @@ public struct SceneSource: Sendable, Equatable {
         self.modelReady = modelReady; self.metadataFiles = metadataFiles; self.region = region; self.locationPoint = locationPoint
     }
 
-    /// Every file read, metadata first, without repeats.
+    /// Every file read, metadata first, without repeats (remote files as GDAL `/vsis3/`, `/vsicurl/` paths).
     public var files: [String] {
         var out: [String] = []
         for f in metadataFiles + bands.map(\.path) + (qaFile.map { [$0] } ?? []) where !out.contains(f) { out.append(f) }
         return out
     }
+}
+
+/// The STAC Item a scene was read from: linked from derived items (`derived_from`) and the source of the
+/// `landsat:*` and `view:*` properties they keep.
+public struct SceneProvenance: Sendable, Equatable {
+    /// The item's URL or file path (its `self` link when it has one).
+    public var itemHref: String
+    /// The item's `landsat:*` and `view:*` properties, as written.
+    public var properties: [String: JSONValue]
+    public init(itemHref: String, properties: [String: JSONValue]) { self.itemHref = itemHref; self.properties = properties }
 }
