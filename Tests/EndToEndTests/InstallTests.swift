@@ -42,7 +42,7 @@ final class InstallTests: XCTestCase {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(prefix)/share/moemae/\(f)"), f)
         }
         for (f, marker) in [("share/bash-completion/completions/moemae", "complete"), ("share/zsh/site-functions/_moemae", "#compdef moemae"),
-                            ("share/fish/vendor_completions.d/moemae.fish", "complete -c moemae")] {
+                            ("share/fish/vendor_completions.d/moemae.fish", "complete -c 'moemae'")] {
             let text = (try? String(contentsOfFile: "\(prefix)/\(f)", encoding: .utf8)) ?? ""
             XCTAssertTrue(text.contains(marker) && text.contains("map"), "\(f): \(text.prefix(200))")
         }
@@ -92,7 +92,7 @@ final class InstallTests: XCTestCase {
         }
         // Every class colour is drawn (its legend swatch), counted by Python over the decoded pixels.
         let colours = names.indices.map { labels.metadata["legend_\($0)"]!.prefix(7).dropFirst() }
-        try runTool("gdal_translate", ["-q", "-of", "ENVI", "\(out)/\(product)_labels.png", work + "/labels.raw"])
+        try runTool("gdal_translate", ["-q", "-of", "ENVI", "-co", "INTERLEAVE=BSQ", "\(out)/\(product)_labels.png", work + "/labels.raw"])
         let missing = try runPython("""
             import sys
             import numpy as np
