@@ -2,7 +2,8 @@
 # Installs what moemae needs on Debian, idempotently: GDAL, PROJ and OpenBLAS (with headers and
 # command-line tools), and the Python packages the tests use to check our files from Python.
 set -euo pipefail
-pkgs=(libgdal-dev libproj-dev libopenblas-dev gdal-bin proj-bin pkg-config python3-pip)
+# slurm-wlm and munge: the Slurm array-job test runs a real single-node cluster (scripts/slurm-local.sh).
+pkgs=(libgdal-dev libproj-dev libopenblas-dev gdal-bin proj-bin pkg-config python3-pip slurm-wlm munge)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -25,5 +26,3 @@ if ! py_check; then
   pip_install 2>/dev/null || pip_install --break-system-packages
   py_check || { echo "setup.sh: the Python packages ${py_pkgs[*]} are still not importable by python3" >&2; exit 1; }
 fi
-# The Slurm array-job test runs a real single-node Slurm cluster (Debian's slurm-wlm and munge).
-"$(dirname "$0")/slurm-local.sh" install

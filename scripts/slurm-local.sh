@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A real single-node Slurm cluster on 127.0.0.1 for the tests: Debian's slurm-wlm and munge.
 #
-#   scripts/slurm-local.sh install        install slurm-wlm and munge when missing (root or sudo)
+#   scripts/slurm-local.sh install        install slurm-wlm and munge when missing (through scripts/setup.sh)
 #   scripts/slurm-local.sh start RUNDIR   write RUNDIR/slurm.conf from deploy/slurm/local/slurm.conf.in,
 #                                         start munged, slurmctld and slurmd (pids in RUNDIR/*.pid),
 #                                         wait until the node is idle; prints "export SLURM_CONF=…"
@@ -10,16 +10,8 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cmd=${1:-}; run=${2:-}
 
-install_packages() {
-  local missing=()
-  for p in slurm-wlm munge; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  fi
+install_packages() {  # one install policy for the project: scripts/setup.sh (slurm-wlm and munge among its packages)
+  "$repo/scripts/setup.sh"
 }
 
 stop_pid_file() {  # stops the process named in a pid file, waits up to 10 s, then SIGKILL
