@@ -60,21 +60,28 @@ public enum MapJob {
             throw MapError(path: options.probe, "expects \(probe.dimension)-dimensional embeddings but --weights \(options.weights) is a \(config.preset) encoder of dimension \(config.embedDim); fit the probe on embeddings of these weights")
         }
 
-        // Scenes: open and check them all before mapping the first.
-        var sources: [SceneSource] = []
+        // Outputs to object storage: mapped into a local folder first, then uploaded (RemoteOutput).
+        let remote = RemoteOutput.isRemote(options.out) ? try RemoteOutput(url: options.out) : nil
+        var options = options
+        if let remote { options.out = remote.localDirectory }
+
+        // Scenes: open and check them all before mapping the first. A STAC ItemCollection's broken items
+        // are reported (run-summary.json `failed`, exit status 1) while its good items are mapped.
+        var sources: [(input: String, source: SceneSource)] = []
+        var failed: [RunSummary.Failure] = []
         for path in options.scenes {
-            let s = try SceneSource(landsatPath: path)
-            if !s.modelReady && !options.allowNonSR {
-                throw MapError(path: path, "\(s.id) is not Collection 2 Level-2 surface reflectance (\(s.level), bands \(s.bands.map(\.name).joined(separator: ","))): the model was trained on SR_B1…SR_B7 only. Use a C2 L2 scene, or pass --allow-non-sr to map it anyway (the maps are then not meaningful; see docs/bands.md)")
+            let entries = try RemoteScenes.open(path, warn: note)
+            for entry in entries {
+                do {
+                    let s = try entry.result.get()
+                    try check(s, input: entry.label, options: options, inChannels: config.inChannels, weights: options.weights, note: note)
+                    sources.append((entry.label, s))
+                } catch {
+                    guard entries.count > 1 else { throw error }
+                    note("error: \(error)")
+                    failed.append(RunSummary.Failure(input: entry.label, error: "\(error)"))
+                }
             }
-            if !s.modelReady {
-                // docs/bands.md: with --allow-non-sr the outputs are less reliable, and the command says so.
-                note("warning: \(path): \(s.id) is not Collection 2 Level-2 surface reflectance (\(s.level), bands \(s.bands.map(\.name).joined(separator: ","))); mapped anyway because of --allow-non-sr: its values get the surface-reflectance normalisation, so its maps are not meaningful")
-            }
-            guard s.bands.count == config.inChannels else {
-                throw MapError(path: options.weights, "the encoder takes \(config.inChannels) input bands, but scene \(s.id) provides \(s.bands.count) (\(s.bands.map(\.name).joined(separator: ","))); use weights of a model trained on these \(s.bands.count) bands")
-            }
-            sources.append(s)
         }
 
         // Refusals that concern the outputs of every scene come before the first scene is mapped, not
@@ -82,13 +89,16 @@ public enum MapJob {
         // collide), and outputs already under their final names (unless --overwrite; with --resume the
         // scene mapper keeps complete scenes of the same run and refuses others).
         var seen: [String: String] = [:]
-        for (path, s) in zip(options.scenes, sources) {
+        for (path, s) in sources {
             if let first = seen[s.id] {
                 throw MapError(path: path, "is product \(s.id), already given as \(first); give each scene once (its outputs are named after the product)")
             }
             seen[s.id] = path
             if !options.overwrite && !options.resume {
                 let finalNames = MapProduct.alwaysWritten.map { $0.fileName(product: s.id) } + ["\(s.id).stac.json", "\(s.id)_summary.json"]
+                if let remote, let hit = try remote.existing(finalNames).first {
+                    throw OutputExists(path: remote.location(hit), detail: "scene \(s.id) was mapped into \(remote.url) before")
+                }
                 if let hit = finalNames.map({ (options.out as NSString).appendingPathComponent($0) })
                     .first(where: { FileManager.default.fileExists(atPath: $0) }) {
                     throw OutputExists(path: hit, detail: "scene \(s.id) was mapped into \(options.out) before")
@@ -132,7 +142,7 @@ public enum MapJob {
         // (rmdir only removes an empty folder: published scenes and resumable staging folders stay).
         let outExisted = FileManager.default.fileExists(atPath: options.out)
         defer { if !outExisted && results.isEmpty { rmdir(options.out) } }
-        for s in sources {
+        for (_, s) in sources {
             do {
                 try cancellation.check()
                 let source = try StripReaderSource(scene: s, tileSize: config.imageSize, metadata: !options.noMetadata)
@@ -143,11 +153,16 @@ public enum MapJob {
                                              writeScores: options.scores, embeddingDimension: options.embeddings ? config.embedDim : nil)
                 let fingerprint = RunFingerprint.compute(inputs: s.files, weightsSHA256: weightsSHA, probeSHA256: probeSHA,
                                                          options: fingerprintOptions)
+                if let remote, options.resume && !options.overwrite, let done = remote.completedEarlier(product: s.id, fingerprint: fingerprint) {
+                    note("\(s.id): already complete in \(remote.url) (same inputs and options); kept its outputs")
+                    results.append(done)
+                    continue
+                }
                 let result = try SceneMapper.run(scene: scene, source: source, layout: layout, options: options, fingerprint: fingerprint,
                                                  cancellation: cancellation, progressMode: progressMode, runFacts: runFacts, note: note) { _ in
                     MoEMAEBatchEncoder(model: model, probe: probe, encoding: encoding, keepScores: options.scores, keepEmbeddings: options.embeddings)
                 }
-                results.append(result)
+                results.append(try remote.map { try $0.publish(result) } ?? result)
             } catch let e as PipelineInterrupted where !results.isEmpty {
                 throw PipelineInterrupted(reason: e.reason, completedScenes: results.map(\.summary.id))
             } catch is PipelineCancelled where !results.isEmpty {
@@ -161,10 +176,39 @@ public enum MapJob {
                                  scenes: results.map(\.summary), timings: mergeTimings(results.map(\.timings)))
         summary.weights = absolutePath(options.weights)
         summary.probe = absolutePath(options.probe)
+        var runSummary = summary
+        if !failed.isEmpty { runSummary.failed = failed }
+        if let remote { runSummary.options["out"] = remote.url }
+        let summaryPath = (options.out as NSString).appendingPathComponent(runSummaryName ?? "run-summary.json")
         if let runSummaryName {
-            try writeAtomically(try summary.jsonData(), to: (options.out as NSString).appendingPathComponent(runSummaryName))
+            if !FileManager.default.fileExists(atPath: options.out) { try OutputTransaction.makeDirectories(options.out) }
+            try writeAtomically(try runSummary.jsonData(), to: summaryPath)
+            if let remote {
+                try remote.upload(summaryPath)
+                try? FileManager.default.removeItem(atPath: (options.out as NSString).appendingPathComponent(runSummaryName))
+            }
         }
-        return Outcome(summary: summary, scenes: results)
+        if !failed.isEmpty {
+            throw MapError(path: failed.map(\.input).joined(separator: ", "),
+                           "\(failed.count) of \(failed.count + results.count) scenes could not be mapped (listed under \"failed\" in \(remote.map { $0.location("run-summary.json") } ?? summaryPath)); the other \(results.count) were mapped")
+        }
+        return Outcome(summary: runSummary, scenes: results)
+    }
+
+    /// The per-scene refusals: not model-ready without `--allow-non-sr` (with it: a warning), or a band
+    /// count the encoder does not take.
+    static func check(_ s: SceneSource, input path: String, options: MapOptions, inChannels: Int, weights: String,
+                      note: (String) -> Void) throws {
+        if !s.modelReady && !options.allowNonSR {
+            throw MapError(path: path, "\(s.id) is not Collection 2 Level-2 surface reflectance (\(s.level), bands \(s.bands.map(\.name).joined(separator: ","))): the model was trained on SR_B1…SR_B7 only. Use a C2 L2 scene, or pass --allow-non-sr to map it anyway (the maps are then not meaningful; see docs/bands.md)")
+        }
+        if !s.modelReady {
+            // docs/bands.md: with --allow-non-sr the outputs are less reliable, and the command says so.
+            note("warning: \(path): \(s.id) is not Collection 2 Level-2 surface reflectance (\(s.level), bands \(s.bands.map(\.name).joined(separator: ","))); mapped anyway because of --allow-non-sr: its values get the surface-reflectance normalisation, so its maps are not meaningful")
+        }
+        guard s.bands.count == inChannels else {
+            throw MapError(path: weights, "the encoder takes \(inChannels) input bands, but scene \(s.id) provides \(s.bands.count) (\(s.bands.map(\.name).joined(separator: ","))); use weights of a model trained on these \(s.bands.count) bands")
+        }
     }
 
     /// `path` made absolute against the working folder (recorded in the run summary and STAC Item).

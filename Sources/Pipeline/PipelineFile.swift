@@ -1,5 +1,6 @@
 import Diagnostics
 import Foundation
+import GeoRaster
 import MoEMAE
 import Tiling
 import Yams
@@ -153,6 +154,8 @@ public enum PipelineFile {
         }
 
         func resolve(_ p: String) -> String {
+            // URLs (s3://, https://; docs/cloud.md) are not paths.
+            if RemoteLocation.isRemote(p) { return p }
             let expanded = (p as NSString).expandingTildeInPath
             guard let base, !expanded.hasPrefix("/") else { return expanded }
             return ((base as NSString).appendingPathComponent(expanded) as NSString).standardizingPath

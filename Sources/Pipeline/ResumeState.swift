@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GeoRaster
 
 /// A fingerprint of everything that determines a scene's outputs, so `--resume` never mixes two
 /// different runs: the scene's input files (path, size, modification time), the SHA-256 of the weights
@@ -21,9 +22,14 @@ public enum RunFingerprint {
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Input files as `path|size|mtime` lines (sizes and times from `stat`); missing files are recorded as such.
+    /// Input files as `path|size|mtime` lines (sizes and times from `stat`, or for remote files from
+    /// the server through GDAL: `Content-Length` and `Last-Modified`); missing files are recorded as such.
     public static func describeInputs(_ paths: [String]) -> [String] {
         paths.sorted().map { p in
+            if RemoteLocation.isRemote(p) {
+                guard let st = try? VirtualFileSystem.status(p) else { return "\(p)|missing" }
+                return "\(p)|\(st.size)|\(st.modified)"
+            }
             var st = stat()
             guard stat(p, &st) == 0 else { return "\(p)|missing" }
             return "\(p)|\(st.st_size)|\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"

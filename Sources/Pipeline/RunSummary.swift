@@ -22,11 +22,21 @@ public struct RunSummary: Codable, Equatable, Sendable {
     public var options: [String: String]
     public var scenes: [Scene]
     public var timings: [StageTiming]
+    /// Inputs (or items of a collection) that could not be read or mapped, with the reason; absent when
+    /// every scene was mapped. The run then exits with status 1 after mapping the others.
+    public var failed: [Failure]?
 
     enum CodingKeys: String, CodingKey {
         case format, formatVersion = "format_version", moemaeVersion = "moemae_version", started
         case wallSeconds = "wall_s", weights, probe, weightsSHA256 = "weights_sha256", probeSHA256 = "probe_sha256"
-        case options, scenes, timings
+        case options, scenes, timings, failed
+    }
+
+    /// A scene input that was not mapped: what the user gave (plus the item for collections) and why.
+    public struct Failure: Codable, Equatable, Sendable {
+        public var input: String
+        public var error: String
+        public init(input: String, error: String) { self.input = input; self.error = error }
     }
 
     public init(moemaeVersion: String, started: String, wallSeconds: Double, weightsSHA256: String,
@@ -85,10 +95,13 @@ public struct RunSummary: Codable, Equatable, Sendable {
         public var runFingerprint: String?
         /// True when `--resume` found this scene already complete and left its outputs as they were.
         public var alreadyComplete: Bool?
+        /// Every file the scene was read from, as URLs for remote ones (`s3://…`, `https://…`): the STAC
+        /// Item, the MTL, the band and QA files.
+        public var sources: [String]?
         enum CodingKeys: String, CodingKey {
             case id, tilesRead = "tiles_read", tilesMapped = "tiles_mapped", skipped
             case classHistogram = "class_histogram", experts, outputs, resumedRows = "resumed_rows", wallSeconds = "wall_s"
-            case runFingerprint = "run_fingerprint", alreadyComplete = "already_complete"
+            case runFingerprint = "run_fingerprint", alreadyComplete = "already_complete", sources
         }
         public init(id: String, tilesRead: Int, tilesMapped: Int, skipped: Skipped, classHistogram: [ClassCount],
                     experts: [LayerUsage], outputs: [String], resumedRows: Int, wallSeconds: Double) {

@@ -1,4 +1,5 @@
 import Foundation
+import Landsat
 
 /// A STAC Item (SpatioTemporal Asset Catalog, spec v1.0.0) describing the map outputs of one scene.
 ///
@@ -87,6 +88,8 @@ public struct STACItem: Codable, Equatable, Sendable {
         public var projShape: [Int]?
         /// Free-form run facts under our own prefix (weights and probe fingerprints, tile size).
         public var moemae: [String: String]?
+        /// Properties copied from the source scene's STAC Item (`landsat:*`, `view:*`), written as they were.
+        public var source: [String: JSONValue] = [:]
 
         enum CodingKeys: String, CodingKey {
             case datetime, created, platform, instruments, title, description
@@ -114,6 +117,36 @@ public struct STACItem: Codable, Equatable, Sendable {
             try c.encodeIfPresent(projTransform, forKey: .projTransform)
             try c.encodeIfPresent(projShape, forKey: .projShape)
             try c.encodeIfPresent(moemae, forKey: .moemae)
+            var extra = encoder.container(keyedBy: AnyKey.self)
+            for (k, v) in source where CodingKeys(stringValue: k) == nil { try extra.encode(v, forKey: AnyKey(k)) }
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            datetime = try c.decode(String.self, forKey: .datetime)
+            created = try c.decodeIfPresent(String.self, forKey: .created)
+            platform = try c.decodeIfPresent(String.self, forKey: .platform)
+            instruments = try c.decodeIfPresent([String].self, forKey: .instruments)
+            title = try c.decodeIfPresent(String.self, forKey: .title)
+            description = try c.decodeIfPresent(String.self, forKey: .description)
+            projEPSG = try c.decodeIfPresent(Int.self, forKey: .projEPSG)
+            projWKT2 = try c.decodeIfPresent(String.self, forKey: .projWKT2)
+            projTransform = try c.decodeIfPresent([Double].self, forKey: .projTransform)
+            projShape = try c.decodeIfPresent([Int].self, forKey: .projShape)
+            moemae = try c.decodeIfPresent([String: String].self, forKey: .moemae)
+            let all = try decoder.container(keyedBy: AnyKey.self)
+            for key in all.allKeys where key.stringValue.hasPrefix("landsat:") || key.stringValue.hasPrefix("view:") {
+                source[key.stringValue] = try all.decode(JSONValue.self, forKey: key)
+            }
+        }
+
+        /// A property name not known in advance.
+        struct AnyKey: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(_ s: String) { stringValue = s }
+            init?(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
         }
     }
 

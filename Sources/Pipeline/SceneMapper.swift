@@ -1,6 +1,7 @@
 import Diagnostics
 import Foundation
 import GeoRaster
+import Tiling
 
 /// The facts about a scene that its map outputs need.
 public struct MapScene: Sendable {
@@ -20,13 +21,20 @@ public struct MapScene: Sendable {
     /// Red, green and blue surface-reflectance band files (same grid) for the true-colour quick-look of
     /// `--preview`; nil when the scene has none (not C2 L2 SR).
     public var trueColorBands: [String]?
+    /// The STAC Item the scene was read from: linked as `derived_from`, its `landsat:*`/`view:*` kept.
+    public var provenance: SceneProvenance?
 
     public init(product: String, acquired: Date, crs: CoordinateReferenceSystem, geoTransform: GeoTransform, width: Int,
-                height: Int, tileSize: Int = 40, inputFiles: [String], platform: String? = nil, instruments: [String]? = nil, trueColorBands: [String]? = nil) {
+                height: Int, tileSize: Int = 40, inputFiles: [String], platform: String? = nil, instruments: [String]? = nil,
+                trueColorBands: [String]? = nil, provenance: SceneProvenance? = nil) {
         self.product = product; self.acquired = acquired; self.crs = crs; self.geoTransform = geoTransform
         self.width = width; self.height = height; self.tileSize = tileSize; self.inputFiles = inputFiles
         self.platform = platform; self.instruments = instruments; self.trueColorBands = trueColorBands
+        self.provenance = provenance
     }
+
+    /// ``inputFiles`` as the user knows them: remote files as `s3://`/`https://` URLs.
+    public var sourceURLs: [String] { inputFiles.map(RemoteLocation.displayURL) }
 }
 
 /// What mapping one scene produced.
@@ -136,6 +144,7 @@ public enum SceneMapper {
             experts: statistics.expertUsage.layers, outputs: published, resumedRows: startRow,
             wallSeconds: seconds(since: started))
         summary.runFingerprint = fingerprint
+        summary.sources = scene.sourceURLs
 
         // The Item carries the fingerprint: `moemae gather` and sharded runs tell a complete scene of these
         // inputs and options from one made otherwise without opening any raster.
@@ -325,6 +334,10 @@ public enum SceneMapper {
         item.properties.instruments = scene.instruments
         item.properties.created = STACItem.rfc3339(Date())
         item.properties.moemae = runFacts.isEmpty ? nil : runFacts
+        if let p = scene.provenance {
+            item.links.append(STACItem.Link(rel: "derived_from", href: p.itemHref, type: "application/geo+json", title: "Source scene (STAC Item)"))
+            item.properties.source = p.properties
+        }
         return item
     }
 }

@@ -32,7 +32,7 @@ public final class StripReaderSource: SceneTileSource {
         }
         return MapScene(product: s.id, acquired: acquired, crs: r.crs, geoTransform: r.geoTransform, width: r.width, height: r.height,
                         tileSize: reader.options.tileSize, inputFiles: s.files, platform: Self.stacPlatform(s.spacecraft),
-                        instruments: Self.stacInstruments(s.sensor), trueColorBands: Self.trueColorBands(s))
+                        instruments: Self.stacInstruments(s.sensor), trueColorBands: Self.trueColorBands(s), provenance: s.provenance)
     }
 
     /// The red, green and blue surface-reflectance band files of a C2 L2 SR scene (OLI: SR_B4, SR_B3,

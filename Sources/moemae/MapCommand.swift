@@ -22,7 +22,7 @@ struct MapCommand: ParsableCommand {
         pipeline file: moemae run pipelines/NAME.yaml (same option names; schemas/pipeline.schema.json).
         """)
 
-    @Argument(help: "Landsat scene folders or MTL files (Collection 2 Level-2 surface reflectance); or none with --manifest.")
+    @Argument(help: "Landsat scenes (Collection 2 Level-2 surface reflectance): folders or MTL files, STAC Items or ItemCollections (files or URLs), remote prefixes s3://… or https://… (docs/cloud.md); or none with --manifest.")
     var scenes: [String] = []
 
     @OptionGroup(title: "Array jobs (docs/scaling.md)")
@@ -109,7 +109,7 @@ struct MapCommand: ParsableCommand {
                 print("\(s.id): \(s.tilesMapped) of \(s.tilesRead) tiles mapped (\(s.skipped.noValidPixels) without valid pixels, \(s.skipped.belowMinValid) below --min-valid)")
                 for f in scene.files where f.hasSuffix(".tif") || f.hasSuffix(".vrt") || f.hasSuffix(".json") || f.hasSuffix(".png") { print("  \(f)") }
             }
-            print("run summary: \((options.out as NSString).appendingPathComponent("run-summary.json"))")
+            print("run summary: \(options.out.hasPrefix("s3://") ? options.out.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/run-summary.json" : (options.out as NSString).appendingPathComponent("run-summary.json"))")
         } catch let e as PipelineInterrupted {
             FileHandle.standardError.write(Data("error: \(e)\n".utf8))
             if case .signal(let s) = e.reason { throw ExitCode(128 + s) }

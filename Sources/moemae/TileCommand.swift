@@ -22,7 +22,7 @@ struct TileCommand: ParsableCommand {
         model (default utc); the stored hour is always the true UTC hour.
         """)
 
-    @Argument(help: "Landsat scene folders or MTL files, or BigEarthNet-style folders (images/ + labels/).")
+    @Argument(help: "Landsat scene folders or MTL files, STAC Items or ItemCollections (files or URLs), remote prefixes s3://… or https://… (docs/cloud.md), or BigEarthNet-style folders (images/ + labels/).")
     var scenes: [String]
 
     @OptionGroup var output: OutputOptions
@@ -76,11 +76,14 @@ struct TileCommand: ParsableCommand {
                     }
                     sources += try folder.sources(tileSize: tileSize)
                 } else {
-                    let s = try SceneSource(landsatPath: path)
-                    if !s.modelReady && !quiet {
-                        FileHandle.standardError.write(Data("note: \(s.id) is not Collection 2 Level-2 surface reflectance SR_B1…SR_B7; it is tiled as \(s.bands.map(\.name).joined(separator: ",")) and marked model_ready=false (see docs/bands.md)\n".utf8))
+                    // Scene folders, MTL files, STAC Items / ItemCollections and remote prefixes (docs/cloud.md).
+                    for entry in try RemoteScenes.open(path, warn: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
+                        let s = try entry.result.get()
+                        if !s.modelReady && !quiet {
+                            FileHandle.standardError.write(Data("note: \(s.id) is not Collection 2 Level-2 surface reflectance SR_B1…SR_B7; it is tiled as \(s.bands.map(\.name).joined(separator: ",")) and marked model_ready=false (see docs/bands.md)\n".utf8))
+                        }
+                        sources.append(s)
                     }
-                    sources.append(s)
                 }
             }
             var written = 0
