@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what moemae needs on Debian, idempotently: GDAL, PROJ and OpenBLAS (with headers and
-# command-line tools), and the Python packages the tests use to check our files from Python.
+# command-line tools), and the Python packages the tests use to check our files from Python and to run
+# an S3 API on the loopback interface (moto's server).
 set -euo pipefail
 # slurm-wlm and munge: the Slurm array-job test runs a real single-node cluster (scripts/slurm-local.sh).
 pkgs=(libgdal-dev libproj-dev libopenblas-dev gdal-bin proj-bin pkg-config python3-pip slurm-wlm munge)
@@ -15,11 +16,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 py_check() {
   python3 - <<'PY' 2>/dev/null
-import safetensors, numpy, sklearn, jsonschema, referencing, yaml  # noqa: F401
+import safetensors, numpy, sklearn, jsonschema, referencing, yaml, boto3, moto.server, flask_cors  # noqa: F401
 PY
 }
 if ! py_check; then
-  py_pkgs=(safetensors numpy scikit-learn jsonschema referencing pyyaml)
+  # moto[server]: a real S3 API on 127.0.0.1 for the cloud tests (Tests/EndToEndTests/Python/cloud_fixture.py).
+  py_pkgs=(safetensors numpy scikit-learn jsonschema referencing pyyaml "moto[server]")
   pip_install() { python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore "$@" "${py_pkgs[@]}"; }
   # Debian 12's own python3 is "externally managed" (PEP 668) and refuses a plain pip install; the
   # test packages (safetensors is not packaged by Debian) then go in with --break-system-packages.
