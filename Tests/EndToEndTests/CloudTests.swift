@@ -302,10 +302,10 @@ final class CloudFixture: @unchecked Sendable {
     }
 
     /// Runs moemae with the fixture's GDAL/AWS environment and waits.
-    func moemae(_ args: [String], extraEnv: [String: String] = [:]) throws -> ProcessResult {
+    func moemae(_ args: [String], extraEnv: [String: String] = [:]) throws -> (status: Int32, stderr: String) {
         let p = try start(args, extraEnv: extraEnv)
         p.waitUntilExit()
-        return ProcessResult(status: p.terminationStatus, stdout: "", stderr: stderr(of: p))
+        return (p.terminationStatus, stderr(of: p))
     }
 
     /// Starts moemae (stdout discarded, stderr to a file read by ``stderr(of:)``).
