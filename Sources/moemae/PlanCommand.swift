@@ -11,18 +11,20 @@ struct PlanCommand: ParsableCommand {
         One line per scene, sorted by product id: index, id, source, acquisition time, CRS, grid, estimated \
         tiles and a content hash (schemas/scene-manifest.schema.json); only metadata and raster headers are \
         read. Inputs that cannot be used are listed in <out stem>.rejected.jsonl with the reason, and on stderr. \
-        A folder without an MTL of its own is a folder of scenes. Then: moemae map --manifest M --shard I/N \
+        A folder without an MTL of its own is a folder of scenes. STAC Items and ItemCollections (files or \
+        URLs) give one line per item (source <collection>#<item id> for a collection's items); remote scene \
+        prefixes and MTL URLs (s3://, https://) are read through GDAL (docs/cloud.md). Then: moemae map --manifest M --shard I/N \
         (or under Slurm, Kubernetes, AWS Batch; see docs/scaling.md) and moemae gather.
         """)
 
-    @Argument(help: "Landsat scene folders, MTL files, or folders of scene folders.")
+    @Argument(help: "Landsat scene folders, MTL files, folders of scene folders, STAC Items or ItemCollections (files or URLs), remote scene prefixes.")
     var scenes: [String]
 
     @Option(name: .long, help: "Manifest file to write (JSON Lines).")
     var out: String
 
     func run() throws {
-        let plan = SceneManifest.plan(inputs: scenes)
+        let plan = SceneManifest.plan(inputs: scenes, warn: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
         let rejectedPath = Self.rejectedPath(out)
         let e = JSONEncoder(); e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var rejected = Data()

@@ -99,11 +99,12 @@ public enum ClusterMapJob {
                 note("line \(entry.index) \(entry.id): \(status)\(error.map { ": " + $0 } ?? "")\(claimedBy.map { " (claimed by \($0))" } ?? "")")
             }
             do {
-                let source = try SceneSource(landsatPath: entry.source)
+                let opened = try ManifestSource.open(entry.source, warn: note)
+                let source = opened.scene
                 guard source.id == entry.id else {
                     finish("failed", error: "\(entry.source) is now product \(source.id), but the manifest says \(entry.id); plan the manifest again"); continue manifestLines
                 }
-                let hash = try SceneManifest.contentHash(of: source)
+                let hash = try SceneManifest.contentHash(of: opened)
                 guard hash == entry.contentSHA256 else {
                     finish("failed", error: "\(entry.source): the scene's files changed since the manifest was planned (content hash \(hash.prefix(12))… ≠ \(entry.contentSHA256.prefix(12))…); plan the manifest again"); continue manifestLines
                 }

@@ -12,7 +12,9 @@ public struct ManifestEntry: Codable, Equatable, Sendable {
     public var index: Int
     /// Landsat product id: the prefix of every output file of the scene.
     public var id: String
-    /// The input as `moemae map` takes it: a scene folder or an MTL path (absolute).
+    /// Where the scene is read (``ManifestSource``): a scene folder or MTL path (absolute), a STAC Item
+    /// file (absolute) or URL, `<collection>#<item id>` for one item of an ItemCollection, or a remote
+    /// scene prefix / MTL URL.
     public var source: String
     /// Acquisition time, RFC 3339 UTC (from the MTL).
     public var acquired: String
@@ -78,20 +80,25 @@ public struct SceneManifest: Equatable, Sendable {
         public var rejected: [RejectedInput]
     }
 
-    /// Plans `inputs`: scene folders, MTL files, or folders of scene folders (expanded one level, in
-    /// name order). Each scene is opened as `moemae map` opens it (MTL, band headers through GDAL, one
-    /// pixel grid); nothing is read beyond headers. Unreadable inputs and repeated product ids are
-    /// returned in ``Plan/rejected`` with the reason, never dropped silently.
-    public static func plan(inputs: [String], tileSize: Int = 40) -> Plan {
+    /// Plans `inputs`: scene folders, MTL files, folders of scene folders (expanded one level, in name
+    /// order), STAC Items and ItemCollections (local files or URLs; each item a line with source
+    /// `<collection>#<item id>`), remote scene prefixes and MTL files (``ManifestSource``). Each scene is
+    /// opened as `moemae map` opens it (metadata, band headers through GDAL, one pixel grid); nothing is
+    /// read beyond headers. Unreadable inputs, a collection's broken items and repeated product ids are
+    /// returned in ``Plan/rejected`` with the reason, never dropped silently; `warn` receives
+    /// disagreements between an item and its MTL.
+    public static func plan(inputs: [String], tileSize: Int = 40, warn: (String) -> Void = { _ in }) -> Plan {
         var candidates: [String] = []
         for input in inputs { candidates.append(contentsOf: expand(input)) }
         var entries: [ManifestEntry] = []
         var rejected: [RejectedInput] = []
-        for path in candidates {
-            do {
-                entries.append(try entry(for: path, tileSize: tileSize))
-            } catch {
-                rejected.append(RejectedInput(source: path, error: String(describing: error)))
+        for input in candidates {
+            for candidate in ManifestSource.candidates(of: input, warn: warn) {
+                do {
+                    entries.append(try entry(for: candidate.result.get(), source: candidate.source, tileSize: tileSize))
+                } catch {
+                    rejected.append(RejectedInput(source: candidate.source, error: String(describing: error)))
+                }
             }
         }
         entries.sort { ($0.id, $0.source) < ($1.id, $1.source) }
@@ -110,6 +117,7 @@ public struct SceneManifest: Equatable, Sendable {
 
     /// A folder without an MTL file of its own is a folder of scenes: its sub-folders, in name order.
     static func expand(_ input: String) -> [String] {
+        if RemoteLocation.isRemote(input) { return [input] }
         let fm = FileManager.default
         var isDir: ObjCBool = false
         let absolute = URL(fileURLWithPath: input).standardizedFileURL.path
@@ -123,34 +131,65 @@ public struct SceneManifest: Equatable, Sendable {
         return subfolders.isEmpty ? [absolute] : subfolders
     }
 
-    /// The manifest line of one scene folder or MTL path (index 0; ``plan(inputs:tileSize:)`` numbers them).
-    public static func entry(for path: String, tileSize: Int = 40) throws -> ManifestEntry {
-        let source = try SceneSource(landsatPath: path)
+    /// The manifest line of one manifest source (``ManifestSource``; index 0: ``plan(inputs:tileSize:warn:)``
+    /// numbers them).
+    public static func entry(for source: String, tileSize: Int = 40) throws -> ManifestEntry {
+        try entry(for: ManifestSource.open(source, warn: { _ in }), source: source, tileSize: tileSize)
+    }
+
+    static func entry(for opened: ManifestSource.Opened, source path: String, tileSize: Int) throws -> ManifestEntry {
+        let source = opened.scene
         let rasters = try SceneRasters(source: source)
         let crsText = rasters.crs.epsg.map { "EPSG:\($0)" } ?? rasters.crs.wkt2
         let rows = (rasters.height + tileSize - 1) / tileSize, cols = (rasters.width + tileSize - 1) / tileSize
         return ManifestEntry(index: 0, id: source.id, source: path, acquired: source.acquired, crs: crsText, epsg: rasters.crs.epsg,
                              grid: .init(width: rasters.width, height: rasters.height, geotransform: rasters.geoTransform.gdal),
-                             tileSize: tileSize, estimatedTiles: rows * cols, contentSHA256: try contentHash(of: source))
+                             tileSize: tileSize, estimatedTiles: rows * cols, contentSHA256: try contentHash(of: opened))
     }
 
     /// SHA-256 (hex) over the scene's metadata files' bytes and `name|size` of each raster file (band and
     /// QA, in read order). Cheap at scale (no pixel bytes hashed) and changes when a file is replaced
-    /// by another product or truncated.
-    public static func contentHash(of source: SceneSource) throws -> String {
+    /// by another product or truncated. Remote files are read and sized through GDAL (`Content-Length`);
+    /// for one item of a collection the item's own JSON (keys sorted) stands for the collection file.
+    public static func contentHash(of opened: ManifestSource.Opened) throws -> String {
+        let source = opened.scene
         var hasher = SHA256()
         hasher.update(data: Data("moemae-scene-content-v1\n".utf8))
-        for m in source.metadataFiles {
-            guard let data = FileManager.default.contents(atPath: m) else { throw TilingError(path: m, "cannot read the metadata file") }
+        if let feature = opened.featureJSON {
+            hasher.update(data: Data("feature \(source.id) \(feature.count)\n".utf8))
+            hasher.update(data: feature)
+        }
+        for m in source.metadataFiles where m != opened.collection {
+            let data: Data
+            if RemoteLocation.isRemote(m) {
+                do { data = try VirtualFileSystem.read(m) } catch { throw TilingError(path: RemoteLocation.displayURL(m), "cannot read the metadata file: \(error)") }
+            } else {
+                guard let d = FileManager.default.contents(atPath: m) else { throw TilingError(path: m, "cannot read the metadata file") }
+                data = d
+            }
             hasher.update(data: Data("metadata \((m as NSString).lastPathComponent) \(data.count)\n".utf8))
             hasher.update(data: data)
         }
         for f in source.files where !source.metadataFiles.contains(f) {
-            var st = stat()
-            guard stat(f, &st) == 0 else { throw TilingError(path: f, "cannot read the raster file: \(String(cString: strerror(errno)))") }
-            hasher.update(data: Data("raster \((f as NSString).lastPathComponent) \(st.st_size)\n".utf8))
+            let size: Int64
+            if RemoteLocation.isRemote(f) {
+                let status: VirtualFileSystem.Status?
+                do { status = try VirtualFileSystem.status(f) } catch { throw TilingError(path: RemoteLocation.displayURL(f), "cannot inspect the raster file: \(error)") }
+                guard let status else { throw TilingError(path: RemoteLocation.displayURL(f), "the raster file does not exist") }
+                size = status.size
+            } else {
+                var st = stat()
+                guard stat(f, &st) == 0 else { throw TilingError(path: f, "cannot read the raster file: \(String(cString: strerror(errno)))") }
+                size = Int64(st.st_size)
+            }
+            hasher.update(data: Data("raster \((RemoteLocation.displayURL(f) as NSString).lastPathComponent) \(size)\n".utf8))
         }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// ``contentHash(of:)-swift.type.method`` of a scene folder or MTL file.
+    public static func contentHash(of source: SceneSource) throws -> String {
+        try contentHash(of: ManifestSource.Opened(scene: source))
     }
 
     /// JSON Lines: one compact JSON object per line, keys sorted, `\n` after each line.
