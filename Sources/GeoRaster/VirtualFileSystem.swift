@@ -170,6 +170,15 @@ public enum VirtualFileSystem {
         }
     }
 
+    /// Forgets what GDAL cached about remote files under `location` (a file or a prefix: existence,
+    /// size, content regions; `VSICurlPartialClearCache`), so the next read asks the server. Needed when
+    /// another process may have rewritten an object this process read before (per-scene claims on S3).
+    public static func forgetCached(_ location: String) {
+        let path = RemoteLocation.gdalPath(location)
+        guard RemoteLocation.isRemote(path) else { return }
+        GDALCall.run { _ in VSICurlPartialClearCache(path) }
+    }
+
     /// Deletes `location`; missing files are fine.
     public static func remove(_ location: String) {
         let path = RemoteLocation.gdalPath(location)
