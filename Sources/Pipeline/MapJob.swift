@@ -19,7 +19,8 @@ extension MapError: DiagnosedError {
 }
 
 /// `moemae map` as a library call: checks the inputs, then maps every scene one after another
-/// (``SceneMapper``) and writes `run-summary.json`. The command line only parses and prints.
+/// (``SceneMapper``) with one ``MapSession`` (weights and probe loaded once) and writes
+/// `run-summary.json`. The command line only parses and prints.
 public enum MapJob {
     public struct Outcome {
         public var summary: RunSummary
@@ -36,29 +37,7 @@ public enum MapJob {
                            runSummaryName: String? = "run-summary.json", note: @escaping (String) -> Void) throws -> Outcome {
         let started = Date()
         let t0 = DispatchTime.now().uptimeNanoseconds
-        try options.validate()
-        for (flag, path) in [("--weights", options.weights), ("--probe", options.probe)] where !FileManager.default.isReadableFile(atPath: path) {
-            throw MapError(path: path, "cannot read the \(flag) file (does it exist?)")
-        }
-        let probe = try LinearProbe(contentsOf: options.probe)
-        // Load the weights before comparing fingerprints: a truncated or foreign --weights file is
-        // reported as such, not as a probe mismatch (its hash differs from everything).
-        // bf16 on a CPU without AVX512_BF16 is refused here, before any output exists.
-        let model = try MoEMAEModel.load(path: options.weights).converted(to: options.precision)
-        let config = model.config
-        let weightsSHA = try FileDigest.sha256(ofFile: options.weights)
-        let probeSHA = try FileDigest.sha256(ofFile: options.probe)
-        if probe.weightsSHA256.isEmpty {
-            note("warning: \(options.probe) does not record which encoder weights it was fitted on; cannot check that it matches \(options.weights)")
-        } else if probe.weightsSHA256.lowercased() != weightsSHA {
-            throw MapError(path: options.probe, "was fitted on embeddings of encoder weights with SHA-256 \(probe.weightsSHA256.prefix(12))…, but --weights \(options.weights) has SHA-256 \(weightsSHA.prefix(12))…; pass the weights the probe was fitted on, or fit a probe on these weights (moemae embed, then moemae probe fit)")
-        }
-        guard probe.classCount >= 1, probe.classCount <= 255 else {
-            throw MapError(path: options.probe, "has \(probe.classCount) classes; label maps are UInt8 with 255 as nodata, so at most 255 classes")
-        }
-        guard probe.dimension == config.embedDim else {
-            throw MapError(path: options.probe, "expects \(probe.dimension)-dimensional embeddings but --weights \(options.weights) is a \(config.preset) encoder of dimension \(config.embedDim); fit the probe on embeddings of these weights")
-        }
+        let session = try MapSession(options: options, moemaeVersion: moemaeVersion, note: note)
 
         // Outputs to object storage: mapped into a local folder first, then uploaded (RemoteOutput).
         let remote = RemoteOutput.isRemote(options.out) ? try RemoteOutput(url: options.out) : nil
@@ -74,7 +53,7 @@ public enum MapJob {
             for entry in entries {
                 do {
                     let s = try entry.result.get()
-                    try check(s, input: entry.label, options: options, inChannels: config.inChannels, weights: options.weights, note: note)
+                    try session.check(s, input: entry.label, note: note)
                     sources.append((entry.label, s))
                 } catch {
                     guard entries.count > 1 else { throw error }
@@ -106,37 +85,6 @@ public enum MapJob {
             }
         }
 
-        // Weights written by `moemae pretrain` record their normalisation and hour policy; they are
-        // the defaults (an explicit --hour wins). Imported published weights record none: BigEarthNet
-        // statistics and the utc policy.
-        let trained = try WeightsMetadata.read(path: options.weights)
-        // Hour policy: --hour; else the one the probe's training embeddings used (recorded by `probe fit`),
-        // so scenes are encoded as the probe's training tiles were; else the weights'; else utc.
-        let probeHour = probe.inputHourPolicy.flatMap(HourPolicy.init(rawValue:))
-        let hour: HourPolicy = options.hour ?? probeHour ?? (trained?.hour == .published ? .published : .utc)
-        if let probeHour, hour != probeHour {
-            note("warning: \(options.probe) was fitted on embeddings made with hour policy \(probeHour.rawValue), but --hour \(hour.rawValue) is used: the probe sees other inputs than it was fitted on")
-        }
-        if let m = probe.inputMetadata, m == options.noMetadata {
-            note("warning: \(options.probe) was fitted on embeddings made \(m ? "with" : "without") metadata (week, hour, lat, lon), but this run \(options.noMetadata ? "zeroes it (--no-metadata)" : "uses it"); \(m ? "leave out --no-metadata" : "pass --no-metadata") to map as the probe was fitted")
-        }
-        var encoding = trained?.inputEncoding ?? InputEncoding()
-        encoding.hour = hour == .published ? .published : .utc
-        encoding.metadata = !options.noMetadata
-        let tokenLayers = try options.tokenExperts.resolve(layerCount: config.depth)
-        let expertsPerLayer = (0..<config.depth).map { config.expertCount(layer: $0) }
-        let progressMode = ProgressReporter.mode(quiet: options.quiet)
-        // OpenBLAS's thread count is process-wide: set once for the whole job (every worker uses it).
-        BLAS.setThreads(options.blasThreads)
-        var fingerprintOptions = options.outputAffecting
-        fingerprintOptions["hour"] = hour.rawValue
-        let runFacts = ["weights": absolutePath(options.weights), "probe": absolutePath(options.probe), "weights_sha256": weightsSHA, "probe_sha256": probeSHA, "preset": config.preset,
-                        "hour_policy": hour.rawValue, "metadata": String(!options.noMetadata), "moemae_version": moemaeVersion,
-                        "precision": options.precision.rawValue]
-
-        // The options as run: the hour policy actually used, not the "default (…)" placeholder.
-        var summaryOptions = options.summaryFields
-        summaryOptions["hour"] = hour.rawValue
         var results: [SceneMapResult] = []
         // A run that fails before publishing anything leaves no empty output folder it created itself
         // (rmdir only removes an empty folder: published scenes and resumable staging folders stay).
@@ -145,23 +93,13 @@ public enum MapJob {
         for (_, s) in sources {
             do {
                 try cancellation.check()
-                let source = try StripReaderSource(scene: s, tileSize: config.imageSize, metadata: !options.noMetadata)
-                let scene = try source.mapScene()
-                let layout = MapOutputLayout(gridRows: source.gridRows, gridCols: source.gridCols, expertsPerLayer: expertsPerLayer,
-                                             tokens: config.tokenCount, slots: 2, classNames: probe.classes.map(\.name),
-                                             classColors: probe.classes.map(\.color.components), tokenLayers: tokenLayers,
-                                             writeScores: options.scores, embeddingDimension: options.embeddings ? config.embedDim : nil)
-                let fingerprint = RunFingerprint.compute(inputs: s.files, weightsSHA256: weightsSHA, probeSHA256: probeSHA,
-                                                         options: fingerprintOptions)
+                let fingerprint = try session.fingerprint(of: s)
                 if let remote, options.resume && !options.overwrite, let done = remote.completedEarlier(product: s.id, fingerprint: fingerprint) {
                     note("\(s.id): already complete in \(remote.url) (same inputs and options); kept its outputs")
                     results.append(done)
                     continue
                 }
-                let result = try SceneMapper.run(scene: scene, source: source, layout: layout, options: options, fingerprint: fingerprint,
-                                                 cancellation: cancellation, progressMode: progressMode, runFacts: runFacts, note: note) { _ in
-                    MoEMAEBatchEncoder(model: model, probe: probe, encoding: encoding, keepScores: options.scores, keepEmbeddings: options.embeddings)
-                }
+                let result = try session.map(s, options: options, fingerprint: fingerprint, cancellation: cancellation, note: note)
                 results.append(try remote.map { try $0.publish(result) } ?? result)
             } catch let e as PipelineInterrupted where !results.isEmpty {
                 throw PipelineInterrupted(reason: e.reason, completedScenes: results.map(\.summary.id))
@@ -172,7 +110,7 @@ public enum MapJob {
 
         var summary = RunSummary(moemaeVersion: moemaeVersion, started: STACItem.rfc3339(started),
                                  wallSeconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9,
-                                 weightsSHA256: weightsSHA, probeSHA256: probeSHA, options: summaryOptions,
+                                 weightsSHA256: session.weightsSHA256, probeSHA256: session.probeSHA256, options: session.summaryOptions,
                                  scenes: results.map(\.summary), timings: mergeTimings(results.map(\.timings)))
         summary.weights = absolutePath(options.weights)
         summary.probe = absolutePath(options.probe)
