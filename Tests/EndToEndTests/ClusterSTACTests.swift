@@ -61,6 +61,18 @@ final class ClusterSTACTests: ClusterTestCase {
         XCTAssertTrue(rejected.contains("feature 4 of 4") && rejected.contains("not a JSON object"), rejected)
         XCTAssertTrue(r.stderr.contains("rejected: \(dir)/search.json#scene-c"), r.stderr)
 
+        // map --manifest opens both kinds of line: the Item file, and one item of the collection (only that
+        // one is built); the output Items link the source item they were derived from.
+        let index = { (id: String) in lines.first { $0["id"] as? String == id }!["index"] as! Int }
+        let mapped = try moemae(mapArgs(dir + "/out") + ["--lines", "\(index(Self.real[0])),\(index(Self.real[1]))"])
+        XCTAssertEqual(mapped.status, 0, mapped.stderr)
+        XCTAssertEqual(try mappedCounts(dir + "/out"), [Self.real[0]: 1, Self.real[1]: 1])
+        for (id, source) in [(Self.real[0], dir + "/single.json"), (Self.real[1], dir + "/search.json")] {
+            let item = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/out/\(id).stac.json"))) as! [String: Any]
+            let derived = (item["links"] as! [[String: Any]]).filter { $0["rel"] as? String == "derived_from" }.compactMap { $0["href"] as? String }
+            XCTAssertEqual(derived, [source], id)
+        }
+
         // An item line has the facts of the scene folder's line, content hash aside (the item's JSON is hashed too).
         let folder = try moemae(["plan", sceneFolder(Self.real[0]), "--out", dir + "/folder.jsonl"])
         XCTAssertEqual(folder.status, 0, folder.stderr)

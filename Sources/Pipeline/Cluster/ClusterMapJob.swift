@@ -60,22 +60,28 @@ public struct ShardRunSummary: Codable, Equatable, Sendable {
 }
 
 /// `moemae map --manifest M --out DIR [--shard I/N | --index K]`: maps this task's manifest lines one
-/// after another, each under a per-scene claim (``SceneClaim``), skipping scenes already complete for
-/// the same inputs and options and resuming half-done ones (the map's `--resume` machinery), and writes
-/// the task's ``ShardRunSummary``. A failing scene does not stop the others; the caller exits non-zero
-/// when ``ShardRunSummary/failed`` > 0.
+/// after another with one loaded model (``MapSession``), each under a per-scene claim (``SceneClaim`` in
+/// a folder, ``ObjectStoreClaim`` under an `s3://` prefix), skipping scenes already complete for the same
+/// inputs and options and resuming half-done ones (the map's `--resume` machinery), and writes the task's
+/// ``ShardRunSummary``. With an `s3://` output each scene is completed in a local folder, validated and
+/// uploaded with its STAC Item last (``RemoteOutput``). A failing scene does not stop the others; the
+/// caller exits non-zero when ``ShardRunSummary/failed`` > 0.
 public enum ClusterMapJob {
     public struct Outcome {
         public var summary: ShardRunSummary
+        /// The summary's path, or its URL for `s3://` outputs.
         public var summaryPath: String
     }
 
     /// - Parameters:
-    ///   - base: the map options (weights, probe, output folder, output-affecting flags); `scenes` is ignored.
+    ///   - base: the map options (weights, probe, output folder or `s3://` prefix, output-affecting flags);
+    ///     `scenes` is ignored.
     ///   - lines: restrict the manifest to these lines before sharding (`--lines`, a resubmission).
-    ///   - heartbeat: claim heartbeat interval in seconds (``SceneClaim``).
+    ///   - heartbeat: claim heartbeat interval in seconds (``SceneClaim``, ``ObjectStoreClaim``).
+    ///   - claimSettle: seconds between writing an object-storage claim and reading it back.
     public static func run(manifestPath: String, selection: ShardSelection, lines: [Int]?, base: MapOptions, moemaeVersion: String,
-                           cancellation: CancellationToken, heartbeat: Double = 30, note: @escaping (String) -> Void) throws -> Outcome {
+                           cancellation: CancellationToken, heartbeat: Double = 30, claimSettle: Double = 2,
+                           note: @escaping (String) -> Void) throws -> Outcome {
         let started = Date()
         let t0 = DispatchTime.now().uptimeNanoseconds
         let manifest = try SceneManifest(contentsOf: manifestPath)
@@ -83,7 +89,10 @@ public enum ClusterMapJob {
         let mine = try ShardPlan.lines(of: manifest, selection: selection, restrictedTo: lines)
         var check = base
         check.scenes = ["(manifest)"]
-        try check.validate()
+        // The weights and probe are loaded once for all the task's scenes (they are read-only).
+        let session = try MapSession(options: check, moemaeVersion: moemaeVersion, note: note)
+        let remote = RemoteOutput.isRemote(base.out) ? try RemoteOutput(url: base.out) : nil
+        let out = remote?.localDirectory ?? base.out
         let taskName = selection.line.map { "line \($0)" } ?? "shard \(selection.index)/\(selection.count)"
         note("\(taskName) from \(selection.origin): \(mine.count) of \(manifest.entries.count) manifest lines (\(mine.map(\.estimatedTiles).reduce(0, +)) estimated tiles): \(ShardPlan.compactList(mine.map(\.index)))")
 
@@ -108,11 +117,23 @@ public enum ClusterMapJob {
                 guard hash == entry.contentSHA256 else {
                     finish("failed", error: "\(entry.source): the scene's files changed since the manifest was planned (content hash \(hash.prefix(12))… ≠ \(entry.contentSHA256.prefix(12))…); plan the manifest again"); continue manifestLines
                 }
-                let claim: SceneClaim
-                switch try SceneClaim.acquire(directory: base.out, product: entry.id, task: "\(taskName) pid \(getpid())", heartbeatInterval: heartbeat) {
-                case .busy(let owner):
+                try session.check(source, input: entry.source, note: note)
+                var held: (any HeldSceneClaim)?
+                var owner: SceneClaim.Owner?
+                let task = "\(taskName) pid \(getpid())"
+                if let remote {
+                    switch try ObjectStoreClaim.acquire(url: remote.url, product: entry.id, task: task, heartbeatInterval: heartbeat, settle: claimSettle) {
+                    case .busy(let o): owner = o
+                    case .acquired(let c): held = c
+                    }
+                } else {
+                    switch try SceneClaim.acquire(directory: out, product: entry.id, task: task, heartbeatInterval: heartbeat) {
+                    case .busy(let o): owner = o
+                    case .acquired(let c): held = c
+                    }
+                }
+                guard let claim = held else {
                     finish("busy", claimedBy: owner.map { "\($0.host) pid \($0.pid), \($0.task)" } ?? "unknown owner"); continue manifestLines
-                case .acquired(let c): claim = c
                 }
                 defer { claim.release() }
                 // One token per scene: cancelled by the task's token (signals) or when the claim is lost.
@@ -123,22 +144,33 @@ public enum ClusterMapJob {
                     note("line \(entry.index) \(entry.id): the claim \(claim.path) was taken over by another task; stopping this scene")
                     sceneToken.cancel(.requested)
                 }
+                let fingerprint = try session.fingerprint(of: source)
                 var options = base
+                options.out = out
                 options.scenes = [entry.source]
                 options.resume = true
+                let itemName = "\(entry.id).stac.json"
+                if let remote {
+                    // Complete in the bucket with the same fingerprint: kept. Complete with another one:
+                    // refused unless --overwrite (as for folders). Else map locally and upload, Item last.
+                    if !base.overwrite, let done = remote.completedEarlier(product: entry.id, fingerprint: fingerprint) {
+                        finish("complete", scene: done.summary); continue manifestLines
+                    }
+                    if !base.overwrite, try !remote.existing([itemName]).isEmpty {
+                        finish("failed", error: "\(remote.location(itemName)) exists, made from other inputs, weights, probe or options; pass --overwrite to replace it"); continue manifestLines
+                    }
+                }
                 // Final-named outputs without the Item (published last) are what a task killed while
                 // publishing leaves: we hold the claim, so replace them. A complete scene (Item present)
                 // is kept when its fingerprint matches, else refused unless --overwrite.
-                let item = (base.out as NSString).appendingPathComponent("\(entry.id).stac.json")
-                if !FileManager.default.fileExists(atPath: item) { options.overwrite = true }
+                if !FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent(itemName)) { options.overwrite = true }
                 do {
-                    let outcome = try MapJob.run(options: options, moemaeVersion: moemaeVersion, cancellation: sceneToken,
-                                                 runSummaryName: nil, note: note)
+                    var result = try session.map(source, options: options, fingerprint: fingerprint, cancellation: sceneToken, note: note)
                     guard claim.isHeld else {
                         finish("failed", error: "the claim was taken over while mapping; the other task's outputs stand"); continue manifestLines
                     }
-                    let s = outcome.scenes.first?.summary
-                    finish(s?.alreadyComplete == true ? "complete" : "mapped", scene: s)
+                    if let remote { result = try remote.publish(result) }
+                    finish(result.summary.alreadyComplete == true && remote == nil ? "complete" : "mapped", scene: result.summary)
                 } catch let e as PipelineInterrupted where cancellation.isCancelled {
                     finish("failed", error: e.description); interrupted = cancellation.reason?.description; break manifestLines
                 } catch is PipelineCancelled where cancellation.isCancelled {
@@ -156,10 +188,15 @@ public enum ClusterMapJob {
             host: ProcessInfo.processInfo.hostName, pid: getpid(), started: STACItem.rfc3339(started),
             wallSeconds: SceneMapper.seconds(since: t0), scenes: results,
             failed: results.filter { $0.status == "failed" }.count, interrupted: interrupted)
-        if !FileManager.default.fileExists(atPath: base.out) { try OutputTransaction.makeDirectories(base.out) }
-        let path = (base.out as NSString).appendingPathComponent(selection.summaryFileName)
+        if !FileManager.default.fileExists(atPath: out) { try OutputTransaction.makeDirectories(out) }
+        let path = (out as NSString).appendingPathComponent(selection.summaryFileName)
         let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try writeAtomically(try e.encode(summary), to: path)
+        if let remote {
+            try remote.upload(path)
+            try? FileManager.default.removeItem(atPath: path)
+            return Outcome(summary: summary, summaryPath: remote.location(selection.summaryFileName))
+        }
         return Outcome(summary: summary, summaryPath: path)
     }
 }

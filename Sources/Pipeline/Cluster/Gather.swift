@@ -109,20 +109,30 @@ public enum Gather {
 
     public static func run(_ options: Options, note: (String) -> Void = { _ in }) throws -> Outcome {
         let manifest = try SceneManifest(contentsOf: options.manifest)
-        let dir = options.directory
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-            throw ClusterError(path: dir, "is not an output folder of moemae map (it does not exist)")
-        }
         if options.mosaicCRS != nil && options.resolution == nil {
             throw MapOptionsError("--mosaic-crs needs --resolution R (pixel size in the CRS's units, e.g. 1200 for 30 m × 40-pixel tiles in UTM)")
+        }
+        // An s3:// prefix: one LIST for the names, a GET per finished Item, the outputs written in a local
+        // folder and uploaded into the prefix (all through GDAL's /vsis3/); rasters are referenced in
+        // place (`/vsis3/…` sources in the VRTs).
+        let bucket = try RemoteGatherLocation(options.directory)
+        let dir = bucket?.workDirectory ?? options.directory
+        defer { if let bucket { try? FileManager.default.removeItem(atPath: bucket.workDirectory) } }
+        var isDir: ObjCBool = false
+        if bucket == nil {
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+                throw ClusterError(path: dir, "is not an output folder of moemae map (it does not exist)")
+            }
         }
         let decoder = JSONDecoder()
         var items: [STACItem] = []
         var missing: [Missing] = []
         for e in manifest.entries {
-            let path = (dir as NSString).appendingPathComponent("\(e.id).stac.json")
-            guard let data = FileManager.default.contents(atPath: path) else {
+            let name = "\(e.id).stac.json"
+            let path = bucket?.location(name) ?? (dir as NSString).appendingPathComponent(name)
+            let data: Data?
+            if let bucket { data = try bucket.read(name) } else { data = FileManager.default.contents(atPath: path) }
+            guard let data else {
                 missing.append(.init(index: e.index, id: e.id, source: e.source)); continue
             }
             do {
@@ -149,7 +159,7 @@ public enum Gather {
             resubmit["slurm"] = "sbatch --array=\(list) --export=ALL,MOEMAE_BY_LINE=1 \(options.slurmScript)"
             resubmit["kubernetes"] = "MOEMAE_LINES=\(list) with completions: \(lines.count) (deploy/kubernetes/map-indexed-job.yaml: moemae map --manifest M --lines $MOEMAE_LINES --shard-count \(lines.count))"
             resubmit["aws_batch"] = "array size \(lines.count), AWS_BATCH_JOB_ARRAY_SIZE=\(lines.count), command moemae map --manifest M --lines \(list)"
-            resubmit["local"] = "moemae map --manifest \(options.manifest) --out \(dir) --lines \(list) --weights W --probe P"
+            resubmit["local"] = "moemae map --manifest \(options.manifest) --out \(options.directory) --lines \(list) --weights W --probe P"
         }
         let report = MissingReport(manifest: options.manifest, lines: manifest.entries.count, finished: items.count,
                                    missing: missing, resubmit: resubmit)
@@ -164,11 +174,11 @@ public enum Gather {
             for key in groups.keys.sorted() where options.vrt {
                 let group = groups[key]!
                 for product in ["labels", "experts"] {
-                    let sources = group.compactMap { assetPath($0, product, dir) }
+                    let sources = group.compactMap { assetPath($0, product, dir, in: bucket) }
                     guard !sources.isEmpty else { continue }
                     let vrt = (dir as NSString).appendingPathComponent("mosaic-\(product)-\(key).vrt")
                     // The experts' own VRT beside each scene carries the per-band palettes.
-                    let palette = product == "experts" ? palettedExpertsVRT(sources[0]) : nil
+                    let palette = product == "experts" ? palettedExpertsVRT(sources[0], in: bucket) : nil
                     try RasterMosaic.buildVRT(sources: sources, to: vrt, paletteSource: palette)
                     mosaics.append(vrt)
                     note("\(vrt): \(sources.count) scenes in \(key)")
@@ -176,10 +186,10 @@ public enum Gather {
             }
             if let crs = options.mosaicCRS, let resolution = options.resolution, !items.isEmpty {
                 for product in ["labels", "experts"] {
-                    let sources = items.compactMap { assetPath($0, product, dir) }
+                    let sources = items.compactMap { assetPath($0, product, dir, in: bucket) }
                     guard !sources.isEmpty else { continue }
                     let cog = (dir as NSString).appendingPathComponent("mosaic-\(product).tif")
-                    let palette = product == "experts" ? palettedExpertsVRT(sources[0]) : nil
+                    let palette = product == "experts" ? palettedExpertsVRT(sources[0], in: bucket) : nil
                     try RasterMosaic.warpToCOG(sources: sources, to: cog, crs: crs, resolution: resolution, paletteSource: palette)
                     mosaics.append(cog)
                     if let palette {
@@ -193,6 +203,12 @@ public enum Gather {
                 }
             }
         }
+        if let bucket {
+            // Mosaics first, the Collection last: a Collection in the prefix links only what is there.
+            for file in mosaics + [(dir as NSString).appendingPathComponent("missing.json"), collectionPath] { try bucket.upload(file) }
+            return Outcome(collectionPath: bucket.location("collection.json"), items: items.count, missing: report,
+                           mosaics: mosaics.map { bucket.location(($0 as NSString).lastPathComponent) })
+        }
         return Outcome(collectionPath: collectionPath, items: items.count, missing: report, mosaics: mosaics)
     }
 
@@ -203,15 +219,21 @@ public enum Gather {
         return "crs-" + SHA256.hash(data: Data(wkt.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
     }
 
-    static func assetPath(_ item: STACItem, _ key: String, _ dir: String) -> String? {
+    static func assetPath(_ item: STACItem, _ key: String, _ dir: String, in bucket: RemoteGatherLocation? = nil) -> String? {
         guard let href = item.assets[key]?.href else { return nil }
         let name = href.hasPrefix("./") ? String(href.dropFirst(2)) : href
+        if let bucket, !name.hasPrefix("/") {
+            return bucket.names.contains(name) ? RemoteLocation.gdalPath(bucket.location(name)) : nil
+        }
         let path = name.hasPrefix("/") ? name : (dir as NSString).appendingPathComponent(name)
         return FileManager.default.fileExists(atPath: path) ? path : nil
     }
 
-    static func palettedExpertsVRT(_ tif: String) -> String? {
+    static func palettedExpertsVRT(_ tif: String, in bucket: RemoteGatherLocation? = nil) -> String? {
         let vrt = (tif as NSString).deletingPathExtension + ".vrt"
+        if let bucket, RemoteLocation.isRemote(vrt) {
+            return bucket.names.contains((vrt as NSString).lastPathComponent) ? vrt : nil
+        }
         return FileManager.default.fileExists(atPath: vrt) ? vrt : nil
     }
 
@@ -242,5 +264,53 @@ public enum Gather {
             summaries: .init(platform: platforms.isEmpty ? nil : platforms, instruments: instruments.isEmpty ? nil : instruments,
                              projEPSG: epsg.isEmpty ? nil : epsg, classes: classes),
             links: links)
+    }
+}
+
+/// The `s3://` prefix `moemae gather` reads from and writes into: its object names (one LIST through
+/// GDAL's `VSIReadDir`, which follows S3's pagination), Item reads, and uploads of what gather writes
+/// in ``workDirectory`` first.
+struct RemoteGatherLocation {
+    /// `s3://bucket/prefix` without a trailing slash.
+    let url: String
+    /// Names of the objects directly under the prefix.
+    let names: Set<String>
+    let workDirectory: String
+
+    /// nil for a local folder. - Throws: ``ClusterError`` for `http(s)://` (cannot be listed or written)
+    /// and for a prefix that cannot be listed or holds nothing.
+    init?(_ directory: String) throws {
+        guard RemoteLocation.isRemote(directory) else { return nil }
+        guard RemoteLocation.isS3(directory) else {
+            throw ClusterError(path: directory, "gather reads and writes an s3:// prefix or a local folder; HTTP locations cannot be listed or written")
+        }
+        var u = RemoteLocation.displayURL(RemoteLocation.gdalPath(directory))
+        while u.hasSuffix("/") { u.removeLast() }
+        url = u
+        guard let listed = VirtualFileSystem.list(u), !listed.isEmpty else {
+            throw ClusterError(path: u, "holds no outputs of moemae map (the prefix is empty or cannot be listed: check the bucket, the credentials and AWS_S3_ENDPOINT)")
+        }
+        names = Set(listed)
+        workDirectory = (NSTemporaryDirectory() as NSString).appendingPathComponent("moemae-gather-\(UUID().uuidString)")
+        try OutputTransaction.makeDirectories(workDirectory)
+    }
+
+    func location(_ name: String) -> String { url + "/" + name }
+
+    /// The object `name`, nil when the listing does not have it.
+    /// - Throws: ``ClusterError`` when a listed object cannot be read.
+    func read(_ name: String) throws -> Data? {
+        guard names.contains(name) else { return nil }
+        do { return try VirtualFileSystem.read(location(name)) } catch {
+            throw ClusterError(path: location(name), "cannot read the STAC Item: \(error)")
+        }
+    }
+
+    /// Uploads a file gather wrote in ``workDirectory`` to the prefix under its name.
+    func upload(_ file: String) throws {
+        let name = (file as NSString).lastPathComponent
+        do { try VirtualFileSystem.upload(file: file, to: location(name)) } catch {
+            throw ClusterError(path: location(name), "upload failed: \(error)")
+        }
     }
 }
