@@ -83,3 +83,20 @@ with open(manifest, "w") as m:
                    "links": [], "assets": {"labels": {"href": f"./{pid}_labels.tif", "roles": ["data"]}}}, open(f"{out}/{pid}.stac.json", "w"))
 PY
 /usr/bin/time -f "gather over 10,000 Items: %e s wall, peak RSS %M KiB" "$bin" gather "$g" --manifest "$work/g.jsonl" --no-vrt >/dev/null
+
+# The same gather from an s3:// prefix: the 10,000 Items uploaded to moto's S3 on 127.0.0.1
+# (Tests/PipelineTests/Python/s3_server.py), gather lists the prefix once and GETs each Item.
+coproc S3 { python3 "$repo/Tests/PipelineTests/Python/s3_server.py" moemae-bench 2>/dev/null; }
+read -r s3line <&"${S3[0]}"
+eval "$(python3 -c 'import json,sys,shlex; print(" ".join(f"export {k}={shlex.quote(v)};" for k, v in json.loads(sys.argv[1])["env"].items()))' "$s3line")"
+python3 - "$g" <<'PY'
+import boto3, os, sys
+from concurrent.futures import ThreadPoolExecutor
+s3 = boto3.client("s3", endpoint_url="http://" + os.environ["AWS_S3_ENDPOINT"], region_name="us-east-1")
+names = [n for n in os.listdir(sys.argv[1]) if n.endswith(".stac.json")]
+with ThreadPoolExecutor(8) as pool:
+    list(pool.map(lambda n: s3.upload_file(os.path.join(sys.argv[1], n), "moemae-bench", "g/" + n), names))
+PY
+/usr/bin/time -f "gather over 10,000 Items from s3:// (local moto S3): %e s wall, peak RSS %M KiB" "$bin" gather s3://moemae-bench/g --manifest "$work/g.jsonl" --no-vrt >/dev/null
+exec {S3[1]}>&-
+wait "$S3_PID" 2>/dev/null || true
