@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Tiling", targets: ["Tiling"]),
         .library(name: "MoEMAE", targets: ["MoEMAE"]),
         .library(name: "MoEMAETraining", targets: ["MoEMAETraining"]),
+        .library(name: "CheckpointImport", targets: ["CheckpointImport"]),
         .library(name: "Probe", targets: ["Probe"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
     ],
@@ -50,7 +51,6 @@ let package = Package(
         // Inference: model configuration, weights, kernels over BLAS (the only BLAS caller), encoder/decoder.
         .target(name: "MoEMAE", dependencies: [
             "COpenBLAS", "CKernels", "Diagnostics", "SafeTensors",
-            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ], swiftSettings: [
             // The numeric loops index raw buffers whose bounds are set up once per batch; without
             // overflow/bounds checks LLVM vectorises them (docs/performance.md, "Encoder").
@@ -64,6 +64,12 @@ let package = Package(
         ]),
         // `moemae bench` and MoEMAEBenchmarks: encoder and training-step benchmarks (not in the libraries).
         .target(name: "MoEMAEBenchmarking", dependencies: ["MoEMAE", "MoEMAETraining"]),
+        // The `torch.save` checkpoint importer (zip container, pickle reader, tensor inventory): it parses
+        // untrusted files, so it keeps Swift's bounds and overflow checks (no -Ounchecked; docs/reliability.md).
+        .target(name: "CheckpointImport", dependencies: [
+            "Diagnostics", "SafeTensors", "MoEMAE",
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ]),
         // Linear heads: fit, predict, metrics, label sources.
         .target(name: "Probe", dependencies: [
             "Diagnostics", "SafeTensors", "GeoRaster", "Tiling", "MoEMAE",
@@ -78,7 +84,7 @@ let package = Package(
         ]),
         // The command line only: parses, calls the libraries, prints.
         .executableTarget(name: "moemae", dependencies: [
-            "Diagnostics", "SafeTensors", "Tiling", "MoEMAE", "MoEMAETraining", "MoEMAEBenchmarking", "Probe", "Pipeline",
+            "Diagnostics", "SafeTensors", "Tiling", "MoEMAE", "CheckpointImport", "MoEMAETraining", "MoEMAEBenchmarking", "Probe", "Pipeline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // `swift run -c release MoEMAEBenchmarks`: the same benchmarks as `moemae bench`.
@@ -91,8 +97,9 @@ let package = Package(
         .testTarget(name: "GeoRasterTests", dependencies: ["GeoRaster", "TestSupport"]),
         .testTarget(name: "LandsatTests", dependencies: ["Landsat"]),
         .testTarget(name: "TilingTests", dependencies: ["Tiling", "GeoRaster", "Landsat", "SafeTensors", "Diagnostics", "TestSupport"]),
-        .testTarget(name: "MoEMAETests", dependencies: [
-            "MoEMAE", "MoEMAETraining", "CKernels", "SafeTensors",
+        .testTarget(name: "MoEMAETests", dependencies: ["MoEMAE", "MoEMAETraining", "CKernels", "SafeTensors"]),
+        .testTarget(name: "CheckpointImportTests", dependencies: [
+            "CheckpointImport", "MoEMAE", "MoEMAETraining", "SafeTensors",
             // Hostile-checkpoint tests assemble their own zip containers.
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),

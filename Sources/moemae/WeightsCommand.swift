@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import CheckpointImport
 import MoEMAE
 import SafeTensors
 import Diagnostics

@@ -1,4 +1,5 @@
 import Foundation
+import MoEMAE
 import SafeTensors
 
 /// The tensors of a weights file (safetensors) or a `torch.save` checkpoint, with the parameter

@@ -1,3 +1,5 @@
+import Diagnostics
+
 /// Everything that can be wrong with a PyTorch checkpoint (`torch.save` zip container) or
 /// with reading one. Every case names the checkpoint file; pickle errors name the byte offset
 /// inside `data.pkl`, storage errors name the state-dict key and the storage record.
@@ -44,6 +46,29 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case let .badStorage(path, tensor, storageKey, detail):
             return "\(path): tensor '\(tensor)' (storage data/\(storageKey)): \(detail)"
         }
+    }
+}
+
+extension CheckpointError: DiagnosedError {
+    public var kind: FailureKind {
+        switch self {
+        case .cannotOpen: return .open
+        case .missingRecord, .unreadableRecord, .malformedPickle, .unsupportedOpcode, .forbiddenGlobal,
+             .badTensorRecord, .unexpectedStructure, .badStorage:
+            return .read
+        }
+    }
+    public var file: String? {
+        switch self {
+        case let .cannotOpen(path, _), let .missingRecord(path, _, _), let .unreadableRecord(path, _, _),
+             let .malformedPickle(path, _, _), let .unsupportedOpcode(path, _, _, _), let .forbiddenGlobal(path, _, _, _),
+             let .badTensorRecord(path, _, _), let .unexpectedStructure(path, _), let .badStorage(path, _, _, _):
+            return path
+        }
+    }
+    public var message: String {
+        let d = description, prefix = (file ?? "") + ": "
+        return d.hasPrefix(prefix) ? String(d.dropFirst(prefix.count)) : d
     }
 }
 

@@ -1,7 +1,8 @@
 import Foundation
 import SafeTensors
 import XCTest
-@testable import MoEMAE
+@testable import CheckpointImport
+import MoEMAE
 
 /// `moemae weights info`'s library side: parameter counts with shared tensors counted once and
 /// the preset read off tensor shapes.

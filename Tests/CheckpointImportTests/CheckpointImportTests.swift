@@ -1,7 +1,8 @@
 import Foundation
 import SafeTensors
 import XCTest
-@testable import MoEMAE
+@testable import CheckpointImport
+import MoEMAE
 @testable import MoEMAETraining
 
 /// The published-layout checkpoints in `../shared/golden` import to exactly the tensors of the

@@ -1,7 +1,8 @@
 import Foundation
 import SafeTensors
 import XCTest
-@testable import MoEMAE
+@testable import CheckpointImport
+import MoEMAE
 
 /// Hostile and broken checkpoints: refused with a message naming the file and the problem,
 /// never executed, never a crash, never a half-written output.

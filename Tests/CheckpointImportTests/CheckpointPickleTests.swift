@@ -1,7 +1,8 @@
 import Foundation
 import SafeTensors
 import XCTest
-@testable import MoEMAE
+@testable import CheckpointImport
+import MoEMAE
 
 /// The pickle subset and tensor rebuilding, on hand-assembled checkpoints whose expected
 /// contents are known by construction.
