@@ -31,6 +31,7 @@ let package = Package(
         .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
         .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         // The SIGINT/SIGTERM handler, in C because it must be async-signal-safe (one .c file and its header).
         .target(name: "CSignals"),
 
@@ -44,8 +45,8 @@ let package = Package(
         .target(name: "SafeTensors", dependencies: ["Diagnostics"]),
         // The only module that imports GDAL and PROJ.
         .target(name: "GeoRaster", dependencies: ["CGDAL", "CPROJ", "Diagnostics"]),
-        // MTL metadata (ODL text, JSON, XML), scene discovery, band sets, QA bits.
-        .target(name: "Landsat", dependencies: ["Diagnostics"]),
+        // MTL metadata (ODL text, JSON, XML through libxml2), scene discovery, band sets, QA bits.
+        .target(name: "Landsat", dependencies: ["CLibXML2", "Diagnostics"]),
         // Tile grid, edge policy, validity, geo-temporal metadata, dataset writer/reader.
         .target(name: "Tiling", dependencies: ["Diagnostics", "GeoRaster", "Landsat", "SafeTensors"]),
         // Inference: model configuration, weights, kernels over BLAS (the only BLAS caller), encoder/decoder.

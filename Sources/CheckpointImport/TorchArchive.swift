@@ -76,21 +76,31 @@ struct TorchArchive {
     /// The raw bytes of storage `key` (`<archive>/data/<key>`), or nil when the record is missing.
     func storageBytes(key: String) throws -> Data? {
         guard let entry = archive[prefix + "data/" + key] else { return nil }
-        return try TorchArchive.read(entry, from: archive, path: path, limit: nil)
+        // torch.save stores records uncompressed, so a storage holds at most the file's bytes; a
+        // deflated one (a re-zipped checkpoint) at most deflate's maximum ratio (1032:1) of them.
+        return try TorchArchive.read(entry, from: archive, path: path, limit: fileSize.multipliedReportingOverflow(by: 1032).partialValue)
     }
 
     /// Reads a whole record, checking its length and (when the writer stored one) its CRC-32.
-    /// `limit` caps what a hostile header can make us allocate up front.
+    /// `limit` caps what a hostile header can make us allocate; a record is never read past its declared size.
     private static func read(_ entry: Entry, from archive: Archive, path: String, limit: UInt64?) throws -> Data {
         let declared = entry.uncompressedSize
         if let limit, declared > limit {
             throw CheckpointError.unreadableRecord(path: path, record: entry.path, reason: "declares \(declared) bytes, more than the \(limit) expected")
         }
         var data = Data()
-        data.reserveCapacity(Int(min(declared, 1 << 30)))
+        data.reserveCapacity(Int(min(declared, 1 << 26)))
         let crc: CRC32
         do {
-            crc = try archive.extract(entry, skipCRC32: false) { data.append($0) }
+            crc = try archive.extract(entry, skipCRC32: false) { chunk in
+                // A record that inflates past its declared size is refused as soon as it does.
+                guard UInt64(data.count) + UInt64(chunk.count) <= declared else {
+                    throw CheckpointError.unreadableRecord(path: path, record: entry.path, reason: "inflates past its declared \(declared) bytes")
+                }
+                data.append(chunk)
+            }
+        } catch let error as CheckpointError {
+            throw error
         } catch {
             throw CheckpointError.unreadableRecord(path: path, record: entry.path, reason: "\(error)")
         }

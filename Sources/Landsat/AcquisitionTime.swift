@@ -97,4 +97,20 @@ public struct AcquisitionTime: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { iso8601 }
+
+    /// The first day a Landsat sensor imaged the Earth: Landsat 1 launched on 1972-07-23 (USGS,
+    /// "Landsat 1", landsat.gsfc.nasa.gov). Earlier acquisition dates are damage, not data.
+    public static let landsatEraStart = "1972-07-23"
+
+    /// True when the UTC calendar date is on or after ``landsatEraStart`` and not after `now`'s UTC
+    /// date (a scene cannot be acquired in the future).
+    public func isInLandsatEra(now: Date = Date()) -> Bool {
+        let key = year * 10_000 + month * 100 + day
+        guard key >= 1972_07_23 else { return false }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let today = calendar.dateComponents([.year, .month, .day], from: now)
+        let todayKey = (today.year ?? 0) * 10_000 + (today.month ?? 0) * 100 + (today.day ?? 0)
+        return key <= todayKey
+    }
 }

@@ -123,6 +123,10 @@ public struct LandsatMetadata: Sendable {
             throw LandsatError(.invalidValue, path: doc.path,
                                "\(date.path) = '\(date.value)' and \(time.path) = '\(time.value)' are not a valid UTC date (YYYY-MM-DD) and time (HH:MM:SS.fffffffZ)")
         }
+        guard acquired.isInLandsatEra() else {
+            throw LandsatError(.invalidValue, path: doc.path,
+                               "\(date.path) = '\(date.value)' is outside the Landsat era (Landsat 1 launched \(AcquisitionTime.landsatEraStart); a scene cannot be acquired later than today, UTC); the MTL is damaged or not a Landsat file")
+        }
         acquisition = acquired
         wrsPath = try r.int(["WRS_PATH"], in: image)
         wrsRow = try r.int(["WRS_ROW", "STARTING_ROW"], in: image)

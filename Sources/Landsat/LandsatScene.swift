@@ -55,7 +55,9 @@ public struct LandsatScene: Sendable, CustomStringConvertible {
         try self.init(mtlFile: mtl, metadata: metadata)
     }
 
-    /// A scene from already-read metadata; checks that the band set's files exist next to `mtlFile`.
+    /// A scene from already-read metadata; checks that the band set's files are distinct and exist next to `mtlFile`.
+    /// - Throws: ``LandsatError/Code/invalidValue`` when two bands (or a band and the QA band) name one file,
+    ///   ``LandsatError/Code/missingBandFile`` when a file is missing.
     public init(mtlFile: URL, metadata: LandsatMetadata) throws {
         self.mtlFile = mtlFile
         self.folder = mtlFile.deletingLastPathComponent()
@@ -64,6 +66,20 @@ public struct LandsatScene: Sendable, CustomStringConvertible {
         guard !bandSet.bands.isEmpty else {
             throw LandsatError(.missingKey, path: mtlFile.path,
                                "the MTL lists no usable band files (FILE_NAME_BAND_n) for \(metadata.sensor.mtlName) \(metadata.processingLevel); nothing to tile")
+        }
+        // Two bands (or a band and the QA band) read from one file would silently tile the same
+        // pixels twice under two names: refuse the MTL instead (docs/reliability.md).
+        var firstBandByFile: [String: LandsatBand] = [:]
+        for band in bandSet.bands {
+            if let first = firstBandByFile[band.fileName] {
+                throw LandsatError(.invalidValue, path: mtlFile.path,
+                                   "FILE_NAME_BAND_\(first.designation) and FILE_NAME_BAND_\(band.designation) both name \(band.fileName); the MTL is inconsistent (damaged or edited): re-download the scene's MTL file")
+            }
+            firstBandByFile[band.fileName] = band
+        }
+        if let qa = bandSet.qaFileName, let band = firstBandByFile[qa] {
+            throw LandsatError(.invalidValue, path: mtlFile.path,
+                               "the quality band and FILE_NAME_BAND_\(band.designation) both name \(qa); the MTL is inconsistent (damaged or edited): re-download the scene's MTL file")
         }
         for band in bandSet.bands {
             try Self.checkExists(folder.appendingPathComponent(band.fileName), what: "band \(band.name) (FILE_NAME_BAND_\(band.designation))", mtl: mtlFile)

@@ -74,7 +74,13 @@ public struct MTLDocument: Sendable {
     public init(contentsOf url: URL) throws {
         let data: Data
         do {
+            let size = (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue ?? 0
+            guard size <= MTLLimits.maxFileBytes else {
+                throw LandsatError(.malformed, path: url.path, "MTL file of \(size) bytes is larger than \(MTLLimits.maxFileBytes) bytes; not an MTL file (limit: docs/reliability.md)")
+            }
             data = try Data(contentsOf: url)
+        } catch let error as LandsatError {
+            throw error
         } catch {
             throw LandsatError(.unreadable, path: url.path, "cannot read MTL file: \(error.localizedDescription)")
         }
@@ -83,8 +89,12 @@ public struct MTLDocument: Sendable {
 
     /// Parses MTL bytes. `format` nil → detected from the content.
     /// NUL bytes (USGS pads some MTL files with them) are removed before parsing.
-    /// - Throws: ``LandsatError`` naming `path`.
+    /// - Throws: ``LandsatError`` naming `path`; ``LandsatError/Code/malformed`` also when the data
+    ///   exceeds one of the ``MTLLimits``.
     public init(data: Data, path: String, format: Format? = nil) throws {
+        guard data.count <= MTLLimits.maxFileBytes else {
+            throw LandsatError(.malformed, path: path, "MTL file of \(data.count) bytes is larger than \(MTLLimits.maxFileBytes) bytes; not an MTL file (limit: docs/reliability.md)")
+        }
         let cleaned = Data(data.filter { $0 != 0 })
         guard let text = String(data: cleaned, encoding: .utf8) ?? String(data: cleaned, encoding: .isoLatin1) else {
             throw LandsatError(.malformed, path: path, "MTL file is not text")

@@ -17,16 +17,24 @@ enum MTLJSONParser {
             throw LandsatError(.malformed, path: path, "JSON MTL must be an object of groups, found \(type(of: object))")
         }
         var entries: [MTLDocument.Entry] = []
-        walk(root, groups: [], into: &entries)
+        try walk(root, groups: [], into: &entries, path: path)
         return entries
     }
 
     /// Groups and keys are visited in key order (JSON objects are unordered; lookups are by path).
-    private static func walk(_ object: [String: Any], groups: [String], into entries: inout [MTLDocument.Entry]) {
+    /// Nesting and entry count are bounded by ``MTLLimits`` (Foundation's parser itself stops at 512 levels).
+    private static func walk(_ object: [String: Any], groups: [String], into entries: inout [MTLDocument.Entry],
+                             path: String) throws {
         for (key, value) in object.sorted(by: { $0.key < $1.key }) {
             if let group = value as? [String: Any] {
-                walk(group, groups: groups + [key], into: &entries)
+                guard groups.count < MTLLimits.maxNesting else {
+                    throw LandsatError(.malformed, path: path, "JSON groups nested deeper than \(MTLLimits.maxNesting) levels at \"\(key.prefix(60))\"; not an MTL file (limit: docs/reliability.md)")
+                }
+                try walk(group, groups: groups + [key], into: &entries, path: path)
             } else {
+                guard entries.count < MTLLimits.maxEntries else {
+                    throw LandsatError(.malformed, path: path, "more than \(MTLLimits.maxEntries) values; not an MTL file (limit: docs/reliability.md)")
+                }
                 entries.append(.init(groups: groups, key: key, value: text(value)))
             }
         }

@@ -15,6 +15,7 @@ import Foundation
 /// Values may be quoted (`"…"`, quotes removed) or bare; a parenthesised list `( a, b )` may continue
 /// over several lines and is kept as written. Blank lines and `/* … */` comment lines are skipped;
 /// text after the final `END` (e.g. padding) is ignored. `\r\n` line ends are accepted.
+/// Line length, value length, nesting and entry count are bounded by ``MTLLimits``.
 enum ODLParser {
     static func parse(_ text: String, path: String) throws -> [MTLDocument.Entry] {
         var entries: [MTLDocument.Entry] = []
@@ -26,6 +27,9 @@ enum ODLParser {
         }
         while i < lines.count {
             let lineNumber = i + 1
+            guard lines[i].utf8.count <= MTLLimits.maxLineBytes else {
+                throw fail(lineNumber, "line of \(lines[i].utf8.count) bytes is longer than \(MTLLimits.maxLineBytes) bytes (limit: docs/reliability.md)")
+            }
             var line = lines[i].trimmingCharacters(in: .whitespaces)
             i += 1
             if line.isEmpty || line.hasPrefix("/*") { continue }
@@ -48,6 +52,9 @@ enum ODLParser {
                 line = lines[i].trimmingCharacters(in: .whitespaces)
                 i += 1
                 value += (value.hasSuffix("(") || value.hasSuffix(",") ? "" : " ") + line
+                guard value.utf8.count <= MTLLimits.maxLineBytes else {
+                    throw fail(lineNumber, "value of \(key.prefix(60)) continues past \(MTLLimits.maxLineBytes) bytes (limit: docs/reliability.md)")
+                }
             }
             if needsContinuation(value) {
                 throw fail(lineNumber, "value of \(key) is not closed (missing \" or ) before the end of the file)")
@@ -56,6 +63,9 @@ enum ODLParser {
             case "GROUP", "BEGIN_GROUP", "OBJECT":
                 let name = unquote(value)
                 guard !name.isEmpty else { throw fail(lineNumber, "GROUP without a name") }
+                guard groups.count < MTLLimits.maxNesting else {
+                    throw fail(lineNumber, "groups nested deeper than \(MTLLimits.maxNesting) levels (limit: docs/reliability.md)")
+                }
                 groups.append(name)
             case "END_GROUP", "END_OBJECT":
                 let name = unquote(value)
@@ -67,6 +77,9 @@ enum ODLParser {
             default:
                 guard !groups.isEmpty else {
                     throw fail(lineNumber, "\(key) is outside any GROUP")
+                }
+                guard entries.count < MTLLimits.maxEntries else {
+                    throw fail(lineNumber, "more than \(MTLLimits.maxEntries) values (limit: docs/reliability.md)")
                 }
                 entries.append(.init(groups: groups, key: key, value: unquote(value)))
             }

@@ -28,6 +28,49 @@ public enum PipelineFile {
     /// Keys allowed besides the option names.
     public static let extraFields = ["description"]
 
+    /// Largest pipeline file read, in bytes (1 MiB; the shipped pipelines are under 2 KB).
+    public static let maxBytes = 1 << 20
+    /// Deepest nesting accepted (indentation columns + block indicators + open flow brackets on a
+    /// line). Yams builds its node tree recursively, so an unbounded nesting would overflow the stack.
+    public static let maxNesting = 64
+
+    /// Refuses a file larger than ``maxBytes`` or nested deeper than ``maxNesting`` before Yams sees it
+    /// (docs/reliability.md, "Limits"). The depth is over-estimated, never under-estimated: every nesting
+    /// level needs one more indentation column, one more `- `/`? ` indicator or one more open `[`/`{`.
+    static func checkLimits(_ text: String, path: String) throws {
+        guard text.utf8.count <= maxBytes else {
+            throw PipelineFileError(path: path, line: nil, "the file has \(text.utf8.count) bytes, more than the \(maxBytes) a pipeline file may have")
+        }
+        var flow = 0
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var rest = Substring(line)
+            var depth = 0
+            while let c = rest.first, c == " " || c == "\t" { depth += 1; rest = rest.dropFirst() }
+            while rest.hasPrefix("- ") || rest.hasPrefix("? ") || rest.hasPrefix(": ") {
+                depth += 2
+                rest = rest.dropFirst(2)
+                while rest.first == " " { rest = rest.dropFirst() }
+            }
+            var quote: Character?
+            var previous: Character = " "
+            for c in rest {
+                defer { previous = c }
+                if let q = quote { if c == q { quote = nil }; continue }
+                if c == "#", previous == " " || previous == "\t" { break }  // a comment
+                switch c {
+                case "\"", "'": quote = c
+                case "[", "{": flow += 1
+                case "]", "}": flow = max(0, flow - 1)
+                default: break
+                }
+                if depth + flow > maxNesting { break }
+            }
+            if depth + flow > maxNesting {
+                throw PipelineFileError(path: path, line: number + 1, "nested deeper than \(maxNesting) levels; a pipeline file is a flat mapping of options (limit: docs/reliability.md)")
+            }
+        }
+    }
+
     /// Reads, validates and resolves a pipeline file. Throws ``PipelineFileError`` naming the file
     /// and line of the first problem (unknown field, wrong type, value out of range, missing field).
     public static func load(path: String, note: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> MapOptions {
@@ -46,6 +89,7 @@ public enum PipelineFile {
     /// `note` gets the line saying so).
     public static func parse(yaml text: String, path: String, baseDirectory: String?,
                              note: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> MapOptions {
+        try checkLimits(text, path: path)
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)

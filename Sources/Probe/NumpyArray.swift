@@ -47,7 +47,6 @@ public struct NumpyArray: Sendable, Equatable {
             guard let v = Int(d), v >= 0 else { throw fail("shape \(shapeText) is not a tuple of integers") }
             shape.append(v)
         }
-        let count = shape.reduce(1, *)
         let start = headerStart + headerLength
         let size: Int
         switch descr {
@@ -55,7 +54,11 @@ public struct NumpyArray: Sendable, Equatable {
         case "<f8": size = 8
         default: throw fail("dtype '\(descr)' is not supported (use float32 '<f4' or float64 '<f8')")
         }
-        guard bytes.count - start >= count * size else {
+        // Sizes come from the file: multiply with overflow checks (docs/reliability.md, "Limits").
+        var count = 1, overflow = false
+        for d in shape where !overflow { (count, overflow) = count.multipliedReportingOverflow(by: d) }
+        if !overflow { (_, overflow) = count.multipliedReportingOverflow(by: size) }
+        guard !overflow, bytes.count - start >= count * size else {
             throw fail("holds \(bytes.count - start) data bytes, shape \(shape) of \(descr) needs \(count * size)")
         }
         var values = [Double](repeating: 0, count: count)
@@ -110,6 +113,10 @@ public struct NumpyArray: Sendable, Equatable {
         return out.trimmingCharacters(in: .whitespaces)
     }
 
+    /// Most bytes the `.npy` records of one `.npz` may declare in total (256 MiB; a 19-class probe of
+    /// 144-d embeddings is 22 KB).
+    public static let maxArchiveBytes: UInt64 = 256 << 20
+
     /// The arrays of a `.npz` archive (a zip of `.npy` files, `numpy.savez`), by name without `.npy`.
     public static func archive(path: String) throws -> [String: NumpyArray] {
         let archive: Archive
@@ -119,10 +126,23 @@ public struct NumpyArray: Sendable, Equatable {
             throw ProbeError(path: path, "not a readable .npz (zip) archive: \(error)")
         }
         var out: [String: NumpyArray] = [:]
+        var total: UInt64 = 0
         for entry in archive where entry.type == .file && entry.path.hasSuffix(".npy") {
+            // A probe is kilobytes; a record (or all of them) inflating past the limit is a zip bomb.
+            total += entry.uncompressedSize
+            guard total <= Self.maxArchiveBytes else {
+                throw ProbeError(path: path, "the .npy records declare more than \(Self.maxArchiveBytes) bytes; not a probe (limit: docs/reliability.md)")
+            }
             var data = Data()
             do {
-                _ = try archive.extract(entry) { data.append($0) }
+                _ = try archive.extract(entry) { chunk in
+                    guard UInt64(data.count + chunk.count) <= entry.uncompressedSize else {
+                        throw ProbeError(path: path, "\(entry.path) inflates past its declared \(entry.uncompressedSize) bytes")
+                    }
+                    data.append(chunk)
+                }
+            } catch let error as ProbeError {
+                throw error
             } catch {
                 throw ProbeError(path: path, "cannot extract \(entry.path): \(error)")
             }

@@ -41,6 +41,11 @@ public final class SafeTensorsFile: @unchecked Sendable {
     private let mappedLength: Int
     private let dataStart: Int
 
+    /// Largest JSON header read, in bytes: 100 MB, the limit of the reference implementation
+    /// (huggingface/safetensors `MAX_HEADER_SIZE`). The data after it is memory-mapped, never copied,
+    /// and every tensor's byte range is checked against the file size before use.
+    public static let maxHeaderBytes = 100_000_000
+
     /// Opens and validates `path`. Throws ``SafeTensorsError``.
     public init(path: String) throws {
         self.path = path
@@ -84,6 +89,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
             throw SafeTensorsError.badHeader(path: path, detail: isZip
                 ? "not a safetensors file but a zip archive, probably a PyTorch checkpoint (.pth): convert it with `moemae weights import \(path) --out WEIGHTS.safetensors` and pass that file"
                 : "not a safetensors file (it does not start with an 8-byte header length followed by a JSON header)")
+        }
+        guard headerLength <= UInt64(SafeTensorsFile.maxHeaderBytes) else {
+            throw SafeTensorsError.badHeader(path: path, detail: "header claims \(headerLength) bytes, more than the \(SafeTensorsFile.maxHeaderBytes) a safetensors header may have (docs/reliability.md)")
         }
         guard headerLength <= UInt64(fileSize - 8) else {
             throw SafeTensorsError.truncated(path: path, detail: "header claims \(headerLength) bytes but the file has \(fileSize - 8) after the length")
@@ -140,6 +148,14 @@ public final class SafeTensorsFile: @unchecked Sendable {
                   b >= 0, e >= b
             else {
                 throw SafeTensorsError.badTensor(path: path, name: key, detail: "data_offsets is not a pair [begin, end] with begin ≤ end")
+            }
+            // The element and byte counts come from the file: multiply with overflow checks, so a shape
+            // like [2^40, 2^40] is an error instead of a trap (docs/reliability.md, "Limits").
+            var elements = 1, overflow = false
+            for d in shape where !overflow { (elements, overflow) = elements.multipliedReportingOverflow(by: d) }
+            if !overflow { (_, overflow) = elements.multipliedReportingOverflow(by: dtype.size) }
+            guard !overflow else {
+                throw SafeTensorsError.badTensor(path: path, name: key, detail: "shape \(shape) of \(dtype.rawValue) has more bytes than a 64-bit size can count")
             }
             let info = TensorInfo(name: key, dtype: dtype, shape: shape, dataOffsets: b..<e)
             guard info.byteCount == e - b else {

@@ -65,6 +65,27 @@ final class PipelineFileTests: XCTestCase {
         assertRejects(base + "weights: w2\n", "appears twice")
     }
 
+    /// Limits (docs/reliability.md): nesting past ``PipelineFile/maxNesting`` (flow or block) and files
+    /// past ``PipelineFile/maxBytes`` are refused before Yams builds its (recursive) node tree.
+    func testNestingAndSizeLimits() {
+        let flow = "scenes: " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "\n"
+        let block = "scenes:\n" + (1...200).map { String(repeating: " ", count: $0) + "- a\n" }.joined()
+        let dashes = "scenes: s\nweights:\n" + String(repeating: "- ", count: 5_000) + "x\n"
+        for (name, text, line) in [("flow", flow, 1), ("block", block, 64), ("dashes", dashes, 3)] {
+            XCTAssertThrowsError(try PipelineFile.parse(yaml: text, path: "\(name).yaml", baseDirectory: nil), name) { error in
+                guard let e = error as? PipelineFileError else { return XCTFail("\(name): \(error)") }
+                XCTAssertEqual(e.line, line, "\(name): \(e)")
+                XCTAssertTrue(e.message.contains("nested deeper than \(PipelineFile.maxNesting) levels"), "\(name): \(e)")
+            }
+        }
+        let huge = "description: " + String(repeating: "x", count: PipelineFile.maxBytes) + "\n"
+        XCTAssertThrowsError(try PipelineFile.parse(yaml: huge, path: "huge.yaml", baseDirectory: nil)) { error in
+            XCTAssertTrue("\(error)".contains("more than the \(PipelineFile.maxBytes)"), "\(error)")
+        }
+        // The shipped pipelines are far inside the limits.
+        XCTAssertNoThrow(try PipelineFile.checkLimits("scenes: [a, b]\nweights: w # [[[[\n  - x\n", path: "ok.yaml"))
+    }
+
     func testErrorsCarryTheLineNumber() {
         XCTAssertThrowsError(try PipelineFile.parse(yaml: "scenes: s\nweights: w\nprobe: p\nout: o\nworkers: x\n",
                                                     path: "f.yaml", baseDirectory: nil)) { error in

@@ -109,6 +109,27 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertThrowsError(try SafeTensorsFile(path: huge)) { e in XCTAssertTrue("\(e)".contains("truncated")) }
     }
 
+    /// Limits (docs/reliability.md): a header length over 100 MB, a shape whose byte count overflows
+    /// 64 bits, and a header nested past Foundation's JSON depth limit are errors, not traps.
+    func testHeaderAndShapeLimits() {
+        let big = dir + "/bigheader.safetensors"
+        var bytes = [UInt8](repeating: 0, count: 8)
+        var n = UInt64(SafeTensorsFile.maxHeaderBytes + 1).littleEndian
+        withUnsafeBytes(of: &n) { for i in 0..<8 { bytes[i] = $0[i] } }
+        FileManager.default.createFile(atPath: big, contents: Data(bytes + Array("{}".utf8)))
+        XCTAssertThrowsError(try SafeTensorsFile(path: big)) { e in
+            XCTAssertTrue("\(e)".contains("more than the \(SafeTensorsFile.maxHeaderBytes)"), "\(e)")
+        }
+        let overflow = dir + "/overflow.safetensors"
+        writeRaw(#"{"w":{"dtype":"F64","shape":[4294967296,4294967296],"data_offsets":[0,0]}}"#, data: [], to: overflow)
+        XCTAssertThrowsError(try SafeTensorsFile(path: overflow)) { e in
+            XCTAssertTrue("\(e)".contains("'w'") && "\(e)".contains("more bytes than a 64-bit size can count"), "\(e)")
+        }
+        let deep = dir + "/deep.safetensors"
+        writeRaw(String(repeating: #"{"a":"#, count: 100_000) + "1" + String(repeating: "}", count: 100_000), data: [], to: deep)
+        XCTAssertThrowsError(try SafeTensorsFile(path: deep)) { e in XCTAssertTrue("\(e)".contains("JSON"), "\(e)") }
+    }
+
     /// Another kind of file is not reported as a truncated safetensors file; a PyTorch checkpoint (zip)
     /// passed where weights are expected gets the command that converts it.
     func testOtherFileTypesAreNamedNotCalledTruncated() throws {
