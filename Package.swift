@@ -19,6 +19,8 @@ let package = Package(
         .library(name: "CheckpointImport", targets: ["CheckpointImport"]),
         .library(name: "Probe", targets: ["Probe"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
+        // One function per parser of untrusted input, for the libFuzzer executables in Fuzz/ (docs/reliability.md).
+        .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -88,6 +90,10 @@ let package = Package(
             "Diagnostics", "SafeTensors", "Tiling", "MoEMAE", "CheckpointImport", "MoEMAETraining", "MoEMAEBenchmarking", "Probe", "Pipeline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Every parser of untrusted input behind one call each, fuzzed by Fuzz/ and replayed by FuzzRegressionTests.
+        .target(name: "FuzzTargets", dependencies: [
+            "SafeTensors", "GeoRaster", "Landsat", "Tiling", "CheckpointImport", "Probe", "Pipeline",
+        ]),
         // `swift run -c release MoEMAEBenchmarks`: the same benchmarks as `moemae bench`.
         .executableTarget(name: "MoEMAEBenchmarks", dependencies: ["MoEMAE", "MoEMAEBenchmarking", "Tiling", "Probe"]),
 
@@ -106,6 +112,7 @@ let package = Package(
         ]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "SafeTensors", "GeoRaster", "Tiling"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "GeoRaster", "Tiling", "Probe", "Diagnostics"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SafeTensors", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
