@@ -127,11 +127,13 @@ public enum Gather {
         let decoder = JSONDecoder()
         var items: [STACItem] = []
         var missing: [Missing] = []
+        // From a bucket, the finished Items are fetched up front, several GETs at a time (latency-bound).
+        let fetched = try bucket?.readAll(manifest.entries.map { "\($0.id).stac.json" })
         for e in manifest.entries {
             let name = "\(e.id).stac.json"
             let path = bucket?.location(name) ?? (dir as NSString).appendingPathComponent(name)
             let data: Data?
-            if let bucket { data = try bucket.read(name) } else { data = FileManager.default.contents(atPath: path) }
+            if let fetched { data = fetched[name] } else { data = FileManager.default.contents(atPath: path) }
             guard let data else {
                 missing.append(.init(index: e.index, id: e.id, source: e.source)); continue
             }
@@ -268,9 +270,9 @@ public enum Gather {
 }
 
 /// The `s3://` prefix `moemae gather` reads from and writes into: its object names (one LIST through
-/// GDAL's `VSIReadDir`, which follows S3's pagination), Item reads, and uploads of what gather writes
-/// in ``workDirectory`` first.
-struct RemoteGatherLocation {
+/// GDAL's `VSIReadDir`, which follows S3's pagination), Item reads (16 at a time), and uploads of what
+/// gather writes in ``workDirectory`` first.
+struct RemoteGatherLocation: Sendable {
     /// `s3://bucket/prefix` without a trailing slash.
     let url: String
     /// Names of the objects directly under the prefix.
@@ -304,6 +306,38 @@ struct RemoteGatherLocation {
         do { return try VirtualFileSystem.read(location(name)) } catch {
             throw ClusterError(path: location(name), "cannot read the STAC Item: \(error)")
         }
+    }
+
+    /// The listed objects among `wanted`, name → bytes, read with up to `concurrency` GETs in flight (each
+    /// read has its own GDAL file handle; GDAL's `/vsis3/` is thread-safe). One GET at a time would make
+    /// 10,000 Items cost 10,000 round trips one after another.
+    /// - Throws: ``ClusterError`` for the first listed object that cannot be read.
+    func readAll(_ wanted: [String], concurrency: Int = 16) throws -> [String: Data] {
+        let present = wanted.filter { names.contains($0) }
+        final class Results: @unchecked Sendable {
+            let lock = NSLock()
+            var data: [String: Data] = [:]
+            var error: Error?
+        }
+        let results = Results()
+        let slots = DispatchSemaphore(value: max(1, concurrency))
+        let group = DispatchGroup()
+        let queue = DispatchQueue(label: "moemae.gather.read", attributes: .concurrent)
+        for name in present {
+            slots.wait()
+            queue.async(group: group) {
+                defer { slots.signal() }
+                do {
+                    let d = try self.read(name)
+                    results.lock.lock(); results.data[name] = d; results.lock.unlock()
+                } catch {
+                    results.lock.lock(); if results.error == nil { results.error = error }; results.lock.unlock()
+                }
+            }
+        }
+        group.wait()
+        if let error = results.error { throw error }
+        return results.data
     }
 
     /// Uploads a file gather wrote in ``workDirectory`` to the prefix under its name.
