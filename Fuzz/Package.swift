@@ -13,7 +13,7 @@ let moemae = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletin
 /// calls the matching function of moemae's `FuzzTargets` module.
 let fuzzers = [
     "mtl-odl", "mtl-json", "mtl-xml", "safetensors", "checkpoint", "npz", "bigearthnet-labels",
-    "pipeline-yaml", "dataset-manifest", "resume-state", "geotiff-band",
+    "pipeline-yaml", "dataset-manifest", "resume-state", "geotiff-band", "stac-item",
 ]
 
 let package = Package(

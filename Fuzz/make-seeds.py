@@ -99,6 +99,38 @@ for opts in [["-co", "COMPRESS=DEFLATE"], ["-co", "COMPRESS=LZW", "-co", "TILED=
     subprocess.run(["gdal_translate", "-q", "-srcwin", "200", "200", "64", "64", *opts, band,
                     os.path.join(folder("geotiff-band"), name)], check=True)
 
+# STAC: Items for the real scenes in the two published forms (stactools: SR_Bn keys with eo:bands
+# common names; USGS: common-name keys, S3 alternates, MTL assets), and an ItemCollection of both with
+# one broken feature. Properties come from the scene's own MTL JSON.
+common = ["coastal", "blue", "green", "red", "nir08", "swir16", "swir22"]
+items = []
+for mtl in sorted(glob.glob(f"{data}/scenes/*/*_MTL.json")):
+    product = os.path.basename(mtl)[:-len("_MTL.json")]
+    with open(mtl) as f:
+        m = json.load(f)["LANDSAT_METADATA_FILE"]
+    attrs = m.get("IMAGE_ATTRIBUTES", {})
+    time = attrs.get("SCENE_CENTER_TIME", "00:00:00Z").strip('"')
+    props = {"datetime": f"{attrs.get('DATE_ACQUIRED')}T{time}",
+             "platform": attrs.get("SPACECRAFT_ID", "LANDSAT_8").lower().replace("_", "-"), "instruments": ["oli", "tirs"],
+             "landsat:correction": m.get("PRODUCT_CONTENTS", {}).get("PROCESSING_LEVEL", "L2SP"),
+             "landsat:collection_number": "02", "landsat:wrs_path": attrs.get("WRS_PATH"), "landsat:wrs_row": attrs.get("WRS_ROW"),
+             "view:sun_elevation": float(attrs.get("SUN_ELEVATION", 0)), "proj:epsg": 32618, "eo:cloud_cover": float(attrs.get("CLOUD_COVER", 0))}
+    stactools = {f"SR_B{i + 1}": {"href": f"./{product}_SR_B{i + 1}.TIF", "eo:bands": [{"name": f"SR_B{i + 1}", "common_name": c}], "roles": ["data"]}
+                 for i, c in enumerate(common)}
+    stactools["QA_PIXEL"] = {"href": f"./{product}_QA_PIXEL.TIF"}
+    usgs = {c: {"href": f"https://landsatlook.usgs.gov/data/{product}_SR_B{i + 1}.TIF", "eo:bands": [{"common_name": c}],
+                "alternate": {"s3": {"href": f"s3://usgs-landsat/{product}_SR_B{i + 1}.TIF"}}} for i, c in enumerate(common)}
+    usgs["qa_pixel"] = {"href": f"s3://usgs-landsat/{product}_QA_PIXEL.TIF"}
+    usgs["mtl.json"] = {"href": f"s3://usgs-landsat/{product}_MTL.json"}
+    for form, assets in [("stactools", stactools), ("usgs", usgs)]:
+        item = {"type": "Feature", "stac_version": "1.0.0", "id": product, "properties": props, "assets": assets,
+                "links": [{"rel": "self", "href": f"https://example.org/items/{product}"}]}
+        items.append(item)
+        with open(os.path.join(folder("stac-item"), f"{product}-{form}.json"), "w") as f:
+            json.dump(item, f, indent=1)
+with open(os.path.join(folder("stac-item"), "collection.json"), "w") as f:
+    json.dump({"type": "FeatureCollection", "features": items[:2] + [{"type": "Feature", "id": "broken"}, 7]}, f)
+
 # dataset manifest: written by `moemae tile` on a real scene (when the binary is given).
 if moemae:
     tmp = os.path.join(out, ".tile")

@@ -17,7 +17,7 @@ seed=${FUZZ_SEED:-1}
 work=${FUZZ_WORK:-$root/.build-fuzz}
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(mtl-odl mtl-json mtl-xml safetensors checkpoint npz bigearthnet-labels pipeline-yaml dataset-manifest resume-state geotiff-band)
+  targets=(mtl-odl mtl-json mtl-xml safetensors checkpoint npz bigearthnet-labels pipeline-yaml dataset-manifest resume-state geotiff-band stac-item)
 fi
 
 # -Xswiftc -sanitize=fuzzer,address instruments the Swift code for coverage; --sanitize links

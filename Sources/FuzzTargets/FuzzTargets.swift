@@ -34,7 +34,7 @@ public enum FuzzTargets {
         "mtl-odl": mtlOdl, "mtl-json": mtlJson, "mtl-xml": mtlXml, "safetensors": safetensors,
         "checkpoint": checkpoint, "npz": npz, "bigearthnet-labels": bigearthnetLabels,
         "pipeline-yaml": pipelineYaml, "dataset-manifest": datasetManifest, "resume-state": resumeState,
-        "geotiff-band": geotiffBand,
+        "geotiff-band": geotiffBand, "stac-item": stacItem,
     ]
 
     /// MTL ODL text (`*_MTL.txt`) through the whole metadata reader.
@@ -50,6 +50,31 @@ public enum FuzzTargets {
     private static func mtl(_ input: FuzzInput, format: MTLDocument.Format, name: String) -> Bool {
         guard let document = try? MTLDocument(data: input.bytes, path: name, format: format) else { return false }
         return (try? LandsatMetadata(document: document)) != nil
+    }
+
+    /// A STAC Item or ItemCollection (`map`/`tile` inputs, docs/cloud.md) through `STACDocument` and, for
+    /// every item it yields, band assets by common name for each sensor, QA and MTL assets, the metadata
+    /// the item's properties give (acquisition, band set, readiness) and its disagreements with itself.
+    /// Asset hrefs are only parsed, never opened (no network in a fuzz run).
+    @discardableResult
+    public static func stacItem(_ input: FuzzInput) -> Bool {
+        guard let document = try? STACDocument(data: input.bytes, location: "fuzz-item.json") else { return false }
+        let items: [STACSceneItem]
+        switch document {
+        case .item(let item): items = [item]
+        case .collection(let results): items = results.compactMap { try? $0.get() }
+        }
+        var ok = !items.isEmpty
+        for item in items {
+            for sensor in [LandsatSensor.oliTirs, .etm, .tm, .mss] {
+                for designation in 1...11 { _ = item.bandAsset(designation: String(designation), sensor: sensor)?.fileName }
+            }
+            _ = (item.qaPixelAsset?.readHref, item.mtlAsset?.fileName, item.epsg, item.datetime, item.provenanceProperties.count)
+            guard let metadata = try? item.metadataFromProperties() else { ok = false; continue }
+            _ = LandsatBandSet(metadata: metadata).modelReadiness.isReady
+            _ = item.disagreements(with: metadata)
+        }
+        return ok
     }
 
     /// A safetensors file: header validation, then every tensor's bytes and values.

@@ -43,5 +43,16 @@ final class FuzzRegressionTests: XCTestCase {
         XCTAssertTrue(FuzzTargets.mtlXml(FuzzInput(try Data(contentsOf: URL(fileURLWithPath: scene.path + "_MTL.xml")))))
         XCTAssertTrue(FuzzTargets.geotiffBand(FuzzInput(try Data(contentsOf: URL(fileURLWithPath: scene.path + "_SR_B1.TIF")))))
         XCTAssertTrue(FuzzTargets.safetensors(FuzzInput(try Data(contentsOf: shared.appendingPathComponent("golden/weights-xxs-public.safetensors")))))
+        // A STAC Item in the stactools form for that scene (as Fuzz/make-seeds.py writes them).
+        let product = scene.lastPathComponent
+        var assets: [String: Any] = ["QA_PIXEL": ["href": "./\(product)_QA_PIXEL.TIF"]]
+        for (i, c) in ["coastal", "blue", "green", "red", "nir08", "swir16", "swir22"].enumerated() {
+            assets["SR_B\(i + 1)"] = ["href": "./\(product)_SR_B\(i + 1).TIF", "eo:bands": [["common_name": c]]]
+        }
+        let item: [String: Any] = ["type": "Feature", "id": product, "assets": assets, "properties": [
+            "datetime": "2019-12-01T15:13:51.861099Z", "platform": "landsat-8", "instruments": ["oli", "tirs"],
+            "landsat:correction": "L2SP", "landsat:collection_number": "02"]]
+        XCTAssertTrue(FuzzTargets.stacItem(FuzzInput(try JSONSerialization.data(withJSONObject: item))))
+        XCTAssertTrue(FuzzTargets.stacItem(FuzzInput(try JSONSerialization.data(withJSONObject: ["type": "FeatureCollection", "features": [item, 7]]))))
     }
 }
