@@ -33,6 +33,15 @@ public struct PickleReader {
         self.path = path
     }
 
+    /// Most entries the pickle stack may hold (2^20). `torch.save` pickles of the published
+    /// checkpoints keep fewer than 100 on it; each entry costs memory whatever the file claims.
+    public static let maxStackEntries = 1 << 20
+    /// Most memo entries (2^20; a published checkpoint memoises a few thousand objects).
+    public static let maxMemoEntries = 1 << 20
+    /// Deepest nesting of tuples, lists and dictionaries resolved (checkpoints nest fewer than 10
+    /// levels); resolving recurses, so a deeper object is refused rather than overflowing the stack.
+    public static let maxNesting = 1_000
+
     /// Runs the program up to STOP and returns the object it built.
     public func read() throws -> PickleValue {
         var machine = PickleMachine(bytes: bytes, path: path)
@@ -214,7 +223,7 @@ private struct PickleMachine {
     /// Resolves heap references into a value snapshot. Each heap object is resolved once
     /// (shared objects share storage), and a cycle is an error instead of endless recursion.
     mutating func resolve(_ item: Item, cache: inout [Int: PickleValue], active: inout Set<Int>, depth: Int = 0) throws -> PickleValue {
-        guard depth < 10_000 else { throw malformed("objects nest deeper than 10000 levels") }
+        guard depth < PickleReader.maxNesting else { throw malformed("objects nest deeper than \(PickleReader.maxNesting) levels; checkpoints never do") }
         switch item {
         case let .value(v): return v
         case let .tuple(items):
@@ -341,6 +350,12 @@ private struct PickleMachine {
     mutating func run() throws -> PickleValue {
         while true {
             opcodeOffset = position
+            guard stack.count <= PickleReader.maxStackEntries else {
+                throw malformed("more than \(PickleReader.maxStackEntries) objects on the pickle stack; not a checkpoint (limit: docs/reliability.md)")
+            }
+            guard memo.count <= PickleReader.maxMemoEntries else {
+                throw malformed("more than \(PickleReader.maxMemoEntries) memo entries; not a checkpoint (limit: docs/reliability.md)")
+            }
             guard position < bytes.count else {
                 throw malformed("the pickle ends without STOP; the file is truncated")
             }
