@@ -31,7 +31,10 @@ public struct TrainingCheckpoint: Sendable {
         meta["format_version"] = "1"
         meta["step"] = String(optimizer.step)
         meta["rng"] = Self.rngDescription
-        let data = try JSONEncoder().encode(run)
+        // Sorted keys: the same run gives the same checkpoint bytes in every process (KillTests).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(run)
         meta["run"] = String(data: data, encoding: .utf8) ?? "{}"
         var tensors: [Tensor] = store.layout.entries.map { e in
             Tensor(e.name, Array(store.values[e.offset..<(e.offset + e.count)]), shape: e.shape)
