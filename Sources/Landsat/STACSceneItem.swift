@@ -53,6 +53,8 @@ public struct STACSceneItem: Sendable {
     public var assets: [String: Asset]
     /// Every property as written.
     public var properties: [String: JSONValue]
+    /// The item's `stac_extensions`: the schema URLs its prefixed properties follow.
+    public var extensions: [String]
 
     /// The acquisition time property (`datetime`), nil when absent or null.
     public var datetime: String? { properties["datetime"]?.text }
@@ -85,6 +87,7 @@ public struct STACSceneItem: Sendable {
         let props = (o["properties"] as? [String: Any]) ?? [:]
         // Decoded again with JSONDecoder: keeps booleans apart from numbers on every platform.
         properties = (try? JSONSerialization.data(withJSONObject: props)).flatMap { try? JSONDecoder().decode([String: JSONValue].self, from: $0) } ?? [:]
+        extensions = (o["stac_extensions"] as? [Any])?.compactMap { $0 as? String } ?? []
         selfHref = (o["links"] as? [[String: Any]])?.first(where: { ($0["rel"] as? String) == "self" })?["href"] as? String
         guard let rawAssets = o["assets"] as? [String: Any], !rawAssets.isEmpty else {
             throw LandsatError(.malformed, path: location, "STAC Item \(id) has no assets")

@@ -7,12 +7,26 @@ import Landsat
 /// - projection v1.0.0: `proj:epsg` (null when the CRS has no EPSG code), `proj:wkt2`, `proj:transform`,
 ///   `proj:shape` — on the Item for the source scene's grid and on each raster asset for its own grid;
 /// - classification v1.1.0: `classification:classes` on the label asset (value, name, description,
-///   `color_hint` as `RRGGBB`).
+///   `color_hint` as `RRGGBB`);
+/// - the extensions of the `landsat:*` and `view:*` properties kept from the source scene's Item
+///   (``keepSourceProperties(_:sourceExtensions:)``): the URLs the source Item listed, else view v1.0.0
+///   and landsat v2.0.0.
 /// Geometry and bbox are in WGS84 longitude/latitude (RFC 7946), computed by the caller from the
 /// scene's footprint through PROJ.
 public struct STACItem: Codable, Equatable, Sendable {
     public static let projectionExtension = "https://stac-extensions.github.io/projection/v1.0.0/schema.json"
     public static let classificationExtension = "https://stac-extensions.github.io/classification/v1.1.0/schema.json"
+    /// The view extension (`view:sun_elevation`, `view:off_nadir`, …) when the source Item names none.
+    public static let viewExtension = "https://stac-extensions.github.io/view/v1.0.0/schema.json"
+    /// The community Landsat extension (made from USGS's `landsat-extension/v1.1.1`) when the source
+    /// Item names none.
+    public static let landsatExtension = "https://stac-extensions.github.io/landsat/v2.0.0/schema.json"
+    /// The prefixes of source properties an output Item keeps, with the default extension of each and how
+    /// an extension URL of that prefix is recognised (USGS: `…/landsat-extension/v1.1.1/…`, community:
+    /// `…/landsat/v2.0.0/…`, view: `…/view/v1.0.0/…`).
+    static let keptPrefixes: [(prefix: String, defaultExtension: String, urlContains: [String])] = [
+        ("landsat", landsatExtension, ["/landsat-extension/", "/landsat/"]), ("view", viewExtension, ["/view/"]),
+    ]
 
     public var type = "Feature"
     public var stacVersion = "1.0.0"
@@ -223,6 +237,21 @@ public struct STACItem: Codable, Equatable, Sendable {
         if grid != nil || assets.values.contains(where: { $0.projTransform != nil }) { ext.append(Self.projectionExtension) }
         if assets.values.contains(where: { $0.classes != nil }) { ext.append(Self.classificationExtension) }
         stacExtensions = ext
+    }
+
+    /// Keeps the source scene Item's `landsat:*` and `view:*` `properties` as written and lists, in
+    /// `stac_extensions`, the schema of each prefix they use: the URLs among `sourceExtensions` (the source
+    /// Item's `stac_extensions`) for that prefix, since the properties were written to those versions;
+    /// else ``landsatExtension`` / ``viewExtension``. Other properties are ignored.
+    public mutating func keepSourceProperties(_ properties: [String: JSONValue], sourceExtensions: [String]) {
+        let kept = properties.filter { key, _ in Self.keptPrefixes.contains { key.hasPrefix($0.prefix + ":") } }
+        self.properties.source = kept
+        for p in Self.keptPrefixes where kept.keys.contains(where: { $0.hasPrefix(p.prefix + ":") }) {
+            let listed = sourceExtensions.filter { url in p.urlContains.contains { url.contains($0) } }
+            for url in listed.isEmpty ? [p.defaultExtension] : listed where !stacExtensions.contains(url) {
+                stacExtensions.append(url)
+            }
+        }
     }
 
     /// RFC 3339 UTC with milliseconds and `Z` (`2015-08-04T16:19:21.790Z`).

@@ -336,7 +336,7 @@ public enum SceneMapper {
         item.properties.moemae = runFacts.isEmpty ? nil : runFacts
         if let p = scene.provenance {
             item.links.append(STACItem.Link(rel: "derived_from", href: p.itemHref, type: "application/geo+json", title: "Source scene (STAC Item)"))
-            item.properties.source = p.properties
+            item.keepSourceProperties(p.properties, sourceExtensions: p.extensions)
         }
         return item
     }

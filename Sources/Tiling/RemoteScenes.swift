@@ -163,7 +163,7 @@ public enum RemoteScenes {
         var source = SceneSource(metadata: metadata, bandSet: bandSet, bandPaths: paths, qaFile: qa, metadataFiles: metadataFiles)
         let href = item.selfHref ?? (RemoteLocation.isRemote(item.location) ? item.location
                                      : URL(fileURLWithPath: item.location).standardizedFileURL.path)
-        source.provenance = SceneProvenance(itemHref: href, properties: item.provenanceProperties)
+        source.provenance = SceneProvenance(itemHref: href, properties: item.provenanceProperties, extensions: item.extensions)
         return source
     }
 

@@ -73,5 +73,9 @@ public struct SceneProvenance: Sendable, Equatable {
     public var itemHref: String
     /// The item's `landsat:*` and `view:*` properties, as written.
     public var properties: [String: JSONValue]
-    public init(itemHref: String, properties: [String: JSONValue]) { self.itemHref = itemHref; self.properties = properties }
+    /// The item's `stac_extensions` (the schema URLs of those properties among them).
+    public var extensions: [String]
+    public init(itemHref: String, properties: [String: JSONValue], extensions: [String] = []) {
+        self.itemHref = itemHref; self.properties = properties; self.extensions = extensions
+    }
 }

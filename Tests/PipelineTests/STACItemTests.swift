@@ -73,4 +73,44 @@ final class STACItemTests: XCTestCase {
         XCTAssertTrue(output.contains("color_hint") || output.contains("#E6004D"), output)
         XCTAssertTrue(output.contains("datetime") || output.contains("2019-12-01T15:19:21'"), output)
     }
+
+    /// Kept source properties (landsat:*, view:*) bring their extensions: the source Item's URLs for those
+    /// prefixes when it listed them, the defaults otherwise; the result validates (vendored view v1.0.0 and
+    /// landsat v2.0.0), and without the extensions the validator refuses the prefixed properties.
+    func testKeptSourcePropertiesListTheirExtensions() throws {
+        var defaults = sampleItem(epsg: 32618)
+        let source = try JSONDecoder().decode(type(of: defaults.properties.source), from: Data("""
+            {"landsat:scene_id": "LC80080592019335LGN00", "landsat:collection_category": "T1", "landsat:collection_number": "02",
+             "landsat:wrs_type": "2", "landsat:wrs_path": "008", "landsat:wrs_row": "059", "landsat:cloud_cover_land": 40.5,
+             "landsat:correction": "L2SP", "view:sun_elevation": 55.5, "view:sun_azimuth": 131.2, "eo:cloud_cover": 40.5}
+            """.utf8))
+        defaults.keepSourceProperties(source, sourceExtensions: [])
+        XCTAssertEqual(defaults.stacExtensions, [STACItem.projectionExtension, STACItem.classificationExtension,
+                                                 STACItem.landsatExtension, STACItem.viewExtension])
+        XCTAssertNil(defaults.properties.source["eo:cloud_cover"], "only landsat:* and view:* are kept")
+        var usgs = sampleItem(epsg: 32618)
+        let usgsLandsat = "https://landsat.usgs.gov/stac/landsat-extension/v1.1.1/schema.json"
+        usgs.keepSourceProperties(source, sourceExtensions: [usgsLandsat, "https://stac-extensions.github.io/eo/v1.0.0/schema.json"])
+        XCTAssertEqual(usgs.stacExtensions.suffix(2), [usgsLandsat, STACItem.viewExtension])
+
+        let dir = try temporaryFolder(self)
+        let root = repositoryRoot()
+        func validate(_ item: STACItem, _ name: String) throws -> (Int32, String) {
+            try item.jsonData().write(to: URL(fileURLWithPath: dir + "/\(name).json"))
+            return try runProcess("/usr/bin/env", ["python3", root.path + "/Tests/PipelineTests/Python/validate_stac_item.py",
+                                                   root.path + "/schemas/stac", dir + "/\(name).json"])
+        }
+        let (status, output) = try validate(defaults, "defaults")
+        XCTAssertEqual(status, 0, output)
+        var unlisted = defaults
+        unlisted.stacExtensions.removeLast(2)
+        let (refused, why) = try validate(unlisted, "unlisted")
+        XCTAssertEqual(refused, 1)
+        XCTAssertTrue(why.contains("no extension for the landsat: prefix") && why.contains("no extension for the view: prefix"), why)
+        var incomplete = defaults
+        incomplete.properties.source["landsat:scene_id"] = nil
+        let (missing, whyMissing) = try validate(incomplete, "incomplete")
+        XCTAssertEqual(missing, 1)
+        XCTAssertTrue(whyMissing.contains("landsat:scene_id"), whyMissing)
+    }
 }

@@ -28,6 +28,9 @@ local["https://geojson.org/schema/Feature.json"] = root / "geojson/Feature.json"
 local["https://geojson.org/schema/Geometry.json"] = root / "geojson/Geometry.json"
 local[PROJ] = root / "extensions/projection/v1.0.0/schema.json"
 local[CLASSIFICATION] = root / "extensions/classification/v1.1.0/schema.json"
+# The source scene's properties an output Item keeps (landsat:*, view:*): docs/cloud.md, provenance.
+local["https://stac-extensions.github.io/view/v1.0.0/schema.json"] = root / "extensions/view/v1.0.0/schema.json"
+local["https://stac-extensions.github.io/landsat/v2.0.0/schema.json"] = root / "extensions/landsat/v2.0.0/schema.json"
 
 
 def load(uri):
@@ -58,7 +61,13 @@ for uri in schemas:
     for e in validator.iter_errors(item):
         errors.append(f"{uri}: {'/'.join(map(str, e.absolute_path))}: {e.message}")
 
-# Checks the schemas cannot express: the label asset must carry its classes, geometry inside bbox.
+# Checks the schemas cannot express: every prefixed property is covered by a listed extension (STAC best
+# practice; the view and landsat schemas as released do not check it themselves); geometry inside bbox.
+PREFIXES = {"proj": "/projection/", "classification": "/classification/", "view": "/view/", "landsat": "landsat"}
+for key in item["properties"]:
+    prefix = key.split(":", 1)[0] if ":" in key else None
+    if prefix in PREFIXES and not any(PREFIXES[prefix] in u for u in item.get("stac_extensions", [])):
+        errors.append(f"properties/{key}: no extension for the {prefix}: prefix in stac_extensions")
 w, s, e, n = item["bbox"]
 for lon, lat in item["geometry"]["coordinates"][0]:
     if not (w - 1e-9 <= lon <= e + 1e-9 and s - 1e-9 <= lat <= n + 1e-9):
