@@ -20,9 +20,18 @@ final class CloudTests: XCTestCase {
     /// The shared fixture (both scenes), started on first use.
     func shared() throws -> CloudFixture {
         if let f = Self.fixture { return f }
-        let f = try CloudFixture(products: [Self.product, Self.second], auth: false)
+        let f = try CloudFixture(products: [Self.product, Self.second])
         Self.fixture = f
         return f
+    }
+
+    /// `map` of the shared scene folder (the reference every route is compared with), run once.
+    func localMap(_ fx: CloudFixture) throws -> String {
+        let dir = fx.work + "/local-map"
+        if FileManager.default.fileExists(atPath: "\(dir)/\(Self.product).stac.json") { return dir }
+        let r = try fx.moemae(mapArguments(sceneFolder(Self.product), out: dir))
+        XCTAssertEqual(r.status, 0, r.stderr)
+        return dir
     }
 
     func mapArguments(_ scene: String, out: String, extra: [String] = []) -> [String] {
@@ -39,18 +48,18 @@ final class CloudTests: XCTestCase {
         let scene = fx.scene(Self.product)
         let dir = makeTempDirectory("moemae-cloud-routes")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let routes: [(String, String)] = [("local", sceneFolder(Self.product)), ("usgs-item", scene["usgs_item"]!),
-                                          ("http-item", scene["http_item"]!), ("s3-prefix", scene["s3_prefix"]!),
-                                          ("s3-item", scene["s3_item"]!)]
+        let routes: [(String, String)] = [("usgs-item", scene["usgs_item"]!), ("http-item", scene["http_item"]!),
+                                          ("s3-prefix", scene["s3_prefix"]!), ("s3-item", scene["s3_item"]!)]
         for (name, input) in routes {
             let r = try fx.moemae(mapArguments(input, out: "\(dir)/\(name)"))
             XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
             XCTAssertFalse(r.stderr.contains("warning"), "\(name): \(r.stderr)")
         }
+        let local = try localMap(fx)
         for suffix in ["_labels.tif", "_experts.tif"] {
-            let reference = bytes("\(dir)/local/\(Self.product)\(suffix)")
+            let reference = bytes("\(local)/\(Self.product)\(suffix)")
             XCTAssertNotNil(reference)
-            for (name, _) in routes.dropFirst() {
+            for (name, _) in routes {
                 XCTAssertEqual(bytes("\(dir)/\(name)/\(Self.product)\(suffix)"), reference, "\(name) \(suffix) is byte-identical to the local folder's")
             }
         }
@@ -62,8 +71,20 @@ final class CloudTests: XCTestCase {
         XCTAssertEqual(props["landsat:wrs_path"] as? String, "008")
         XCTAssertEqual(props["landsat:correction"] as? String, "L2SP")
         XCTAssertNotNil(props["view:sun_elevation"] as? Double)
+        // The kept properties' extensions: the URLs the source item listed (USGS's Landsat v1.1.1, view
+        // v1.0.0), not the ones of properties it did not keep (eo, alternate-assets).
+        let extensions = item["stac_extensions"] as? [String] ?? []
+        XCTAssertTrue(extensions.contains("https://landsat.usgs.gov/stac/landsat-extension/v1.1.1/schema.json"), "\(extensions)")
+        XCTAssertTrue(extensions.contains("https://stac-extensions.github.io/view/v1.0.0/schema.json"), "\(extensions)")
+        XCTAssertFalse(extensions.contains { $0.contains("/eo/") || $0.contains("alternate-assets") }, "\(extensions)")
         let httpItem = try json("\(dir)/http-item/\(Self.product).stac.json")
         XCTAssertTrue((httpItem["links"] as? [[String: Any]] ?? []).contains { $0["href"] as? String == scene["http_item"]! })
+        // The stactools-form source lists the community Landsat extension v2.0.0: its output item validates
+        // against the vendored core, projection, classification, view and landsat schemas.
+        XCTAssertTrue((httpItem["stac_extensions"] as? [String] ?? []).contains("https://stac-extensions.github.io/landsat/v2.0.0/schema.json"))
+        let (valid, report) = try MapCommandTests.capture("/usr/bin/env", ["python3", "\(repositoryRoot)/Tests/PipelineTests/Python/validate_stac_item.py",
+                                                                           "\(repositoryRoot)/schemas/stac", "\(dir)/http-item/\(Self.product).stac.json"])
+        XCTAssertEqual(valid, 0, report)
         let summary = try json("\(dir)/usgs-item/run-summary.json")
         let sources = ((summary["scenes"] as? [[String: Any]])?.first?["sources"] as? [String]) ?? []
         XCTAssertTrue(sources.contains(scene["usgs_item"]!), "\(sources)")
@@ -85,9 +106,7 @@ final class CloudTests: XCTestCase {
         let off = try fx.moemae(mapArguments(fx.faults["datetime-off"]!, out: "\(dir)/off"))
         XCTAssertEqual(off.status, 0, off.stderr)
         XCTAssertTrue(off.stderr.contains("warning:") && off.stderr.contains("differs from the MTL's acquisition time") && off.stderr.contains("wins"), off.stderr)
-        let local = try fx.moemae(mapArguments(sceneFolder(Self.product), out: "\(dir)/local"))
-        XCTAssertEqual(local.status, 0, local.stderr)
-        XCTAssertEqual(bytes("\(dir)/off/\(Self.product)_labels.tif"), bytes("\(dir)/local/\(Self.product)_labels.tif"))
+        XCTAssertEqual(bytes("\(dir)/off/\(Self.product)_labels.tif"), bytes("\(try localMap(fx))/\(Self.product)_labels.tif"))
         XCTAssertEqual(try json("\(dir)/off/\(Self.product).stac.json")["properties"].flatMap { ($0 as? [String: Any])?["datetime"] as? String },
                        "2019-12-01T15:13:51.860Z", "the output item has the MTL's time (milliseconds)")
     }
@@ -148,14 +167,13 @@ final class CloudTests: XCTestCase {
             XCTAssertTrue(objects.contains(name), "\(name) in \(objects)")
         }
         // The uploaded rasters equal a local run's.
-        let local = try fx.moemae(mapArguments(sceneFolder(Self.product), out: dir + "/local"))
-        XCTAssertEqual(local.status, 0, local.stderr)
-        XCTAssertEqual(try fx.get("moemae-out", "run1/\(Self.product)_labels.tif"), bytes("\(dir)/local/\(Self.product)_labels.tif"))
+        XCTAssertEqual(try fx.get("moemae-out", "run1/\(Self.product)_labels.tif"), bytes("\(try localMap(fx))/\(Self.product)_labels.tif"))
         let leftovers = try FileManager.default.subpathsOfDirectory(atPath: tmp).filter { !$0.hasSuffix("/") && $0.contains(".") }
         XCTAssertEqual(leftovers, [], "local copies are removed after the upload")
 
-        // Killed (SIGKILL) mid-scene: no final-named object; --resume finishes and uploads.
-        let big = try MapCommandTests.largeScene(Self.product, into: dir + "/big")
+        // Killed (SIGKILL) mid-scene: no final-named object; --resume finishes and uploads. A 2× copy
+        // (676 tiles) is long enough to be killed mid-scene and keeps the resumed rest short.
+        let big = try MapCommandTests.largeScene(Self.product, into: dir + "/big", percent: 200)
         let args = mapArguments(big, out: "s3://moemae-out/run2/", extra: ["--workers", "1", "--batch-size", "16"])
         let run = try fx.start(args, extraEnv: ["TMPDIR": tmp])
         let deadline = Date().addingTimeInterval(120)
@@ -209,8 +227,9 @@ final class CloudTests: XCTestCase {
 
     /// HTTP 403 from S3 without AWS_REQUEST_PAYER: the message names the missing setting.
     func testAccessDeniedNamesTheRequesterPaysSetting() throws {
-        let fx = try CloudFixture(products: [Self.product], auth: true)
-        defer { fx.stop() }
+        let fx = try shared()
+        try fx.command("auth-on")
+        defer { try? fx.command("auth-off") }
         let dir = makeTempDirectory("moemae-cloud-403")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let auth = fx.info["auth"] as? [String: String] ?? [:]
@@ -241,11 +260,11 @@ final class CloudFixture: @unchecked Sendable {
     var env: [String: String] = [:]
     private var stderrFiles: [Int32: String] = [:]
 
-    init(products: [String], auth: Bool) throws {
+    init(products: [String]) throws {
         guard moemaeBinary != nil else { throw XCTSkip("moemae binary not built next to the tests") }
         work = makeTempDirectory("moemae-cloud-fixture")
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "\(repositoryRoot)/Tests/EndToEndTests/Python/cloud_fixture.py", work] + products + (auth ? ["--auth"] : [])
+        process.arguments = ["python3", "\(repositoryRoot)/Tests/EndToEndTests/Python/cloud_fixture.py", work] + products
         process.standardInput = input
         process.standardOutput = output
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")

@@ -514,13 +514,14 @@ final class MapCommandTests: XCTestCase {
         XCTAssertEqual(try sceneChecksums(sceneFolder(product)), inputBefore, "the input scene is untouched")
     }
 
-    /// A 9× larger version of a scene (VRTs at a third of the pixel size, 1,521 tiles) so a run lasts.
-    static func largeScene(_ product: String, into dir: String) throws -> String {
+    /// A larger version of a scene so a run lasts: VRT band files at 100/`percent` of the pixel size
+    /// (nearest neighbour; 300 %: 9× the pixels, 1,521 tiles), MTL files linked, in `dir`/`product`.
+    static func largeScene(_ product: String, into dir: String, percent: Int = 300) throws -> String {
         let big = dir + "/" + product
         try FileManager.default.createDirectory(atPath: big, withIntermediateDirectories: true)
         for f in try FileManager.default.contentsOfDirectory(atPath: sceneFolder(product)) {
             let src = "\(sceneFolder(product))/\(f)"
-            if f.hasSuffix(".TIF") { try tool("gdal_translate", ["-q", "-of", "VRT", "-r", "nearest", "-outsize", "300%", "300%", src, "\(big)/\(f)"]) }
+            if f.hasSuffix(".TIF") { try tool("gdal_translate", ["-q", "-of", "VRT", "-r", "nearest", "-outsize", "\(percent)%", "\(percent)%", src, "\(big)/\(f)"]) }
             else { try FileManager.default.createSymbolicLink(atPath: "\(big)/\(f)", withDestinationPath: src) }
         }
         return big

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Object storage and a web server on 127.0.0.1 holding shared Landsat scenes as COGs, for the cloud tests.
 
-Usage: cloud_fixture.py WORK_DIR PRODUCT [PRODUCT...] [--auth]
+Usage: cloud_fixture.py WORK_DIR PRODUCT [PRODUCT...]
 
 Starts a real S3 API (moto's server, `moto[server]` from PyPI, installed by scripts/setup.sh) and a
 plain HTTP server with byte-range support (GDAL's /vsicurl/ reads COGs by ranges) on free ports of the
@@ -11,10 +11,12 @@ server's root, then writes STAC Items for them:
 
 - USGS form (`<work>/items/<product>.usgs.json`, a local file): asset keys coastal, blue, green, red,
   nir08, swir16, swir22, qa_pixel, mtl.txt/mtl.json/mtl.xml; https hrefs on landsatlook.usgs.gov (not
-  reachable) with the real copy in alternate.s3.href; eo:bands common names.
+  reachable) with the real copy in alternate.s3.href; eo:bands common names; USGS's Landsat extension
+  v1.1.1 in stac_extensions.
 - stactools / Planetary Computer form (`http://127.0.0.1:HTTP/items/<product>.json`, served): asset keys
   SR_B1…SR_B7, QA_PIXEL, relative hrefs next to the item, eo:bands common names, no MTL asset (metadata
-  from the properties: datetime, platform, instruments, landsat:*, proj:epsg).
+  from the properties: datetime, platform, instruments, landsat:*, proj:epsg); the community Landsat
+  extension v2.0.0 in stac_extensions.
 
 A 3x enlarged copy of the first product P on the web server (`big_http_item`). Fault fixtures (for P): items with a band asset missing, a band href that does not
 exist (404), a band object truncated on the server, a datetime one hour off the MTL's, and a
@@ -22,10 +24,11 @@ FeatureCollection [good, broken, good].
 
 Prints one JSON line describing everything (ports, URLs, environment for GDAL), then serves until its
 standard input closes or it receives a line: `stop-http` (stop the web server), `start-http` (start it
-again on the same port), `quit`. Each command is answered with a line `ok`.
+again on the same port), `auth-on`, `auth-off`, `quit`. Each command is answered with a line `ok`.
 
-With --auth, S3 requests must be signed by an IAM user that has no permission (moto's IAM checks):
-every read is refused with HTTP 403 AccessDenied (the requester-pays test).
+Between `auth-on` and `auth-off`, moto checks IAM: S3 requests must be signed by a known user, and the
+user in `auth` (created at start) has no permission, so every read is refused with HTTP 403
+AccessDenied (the requester-pays test); the other tests run with checks off.
 """
 import http.server
 import json
@@ -139,6 +142,8 @@ def properties(product):
         "landsat:wrs_path": fields[2][:3],
         "landsat:wrs_row": fields[2][3:],
         "landsat:cloud_cover_land": float(img.get("CLOUD_COVER_LAND", img["CLOUD_COVER"])),
+        "landsat:scene_id": m["LEVEL1_PROCESSING_RECORD"]["LANDSAT_SCENE_ID"],
+        "landsat:wrs_type": str(img["WRS_TYPE"]),
     }
     if proj.get("UTM_ZONE"):
         props["proj:epsg"] = 32600 + int(proj["UTM_ZONE"])
@@ -163,7 +168,13 @@ def usgs_item(product, s3_prefix):
     for ext in ("txt", "json", "xml"):
         assets[f"mtl.{ext}"] = {"href": f"https://landsatlook.usgs.gov/data/{product}_MTL.{ext}", "roles": ["metadata"],
                                 "alternate": {"s3": {"href": f"{s3_prefix}/{product}_MTL.{ext}"}}}
-    return feature(product, properties(product), assets, "landsat-c2l2-sr")
+    # The extensions the USGS STAC server's items list (its own Landsat extension v1.1.1).
+    return feature(product, properties(product), assets, "landsat-c2l2-sr",
+                   ["https://landsat.usgs.gov/stac/landsat-extension/v1.1.1/schema.json",
+                    "https://stac-extensions.github.io/view/v1.0.0/schema.json",
+                    "https://stac-extensions.github.io/projection/v1.0.0/schema.json",
+                    "https://stac-extensions.github.io/eo/v1.0.0/schema.json",
+                    "https://stac-extensions.github.io/alternate-assets/v1.1.0/schema.json"])
 
 
 def stactools_item(product):
@@ -173,17 +184,22 @@ def stactools_item(product):
                               "roles": ["data"], "eo:bands": [{"name": f"SR_B{n}", "common_name": COMMON[n]}],
                               "raster:bands": [{"data_type": "uint16", "nodata": 0, "scale": 2.75e-05, "offset": -0.2}]}
     assets["QA_PIXEL"] = {"href": f"./{product}_QA_PIXEL.TIF", "roles": ["cloud"]}
-    return feature(product, properties(product), assets, "landsat-c2-l2")
+    # The extensions stactools' Landsat package lists (the community Landsat extension v2.0.0).
+    return feature(product, properties(product), assets, "landsat-c2-l2",
+                   ["https://stac-extensions.github.io/landsat/v2.0.0/schema.json",
+                    "https://stac-extensions.github.io/view/v1.0.0/schema.json",
+                    "https://stac-extensions.github.io/projection/v1.0.0/schema.json",
+                    "https://stac-extensions.github.io/eo/v1.1.0/schema.json",
+                    "https://stac-extensions.github.io/raster/v1.1.0/schema.json"])
 
 
-def feature(product, props, assets, collection):
+def feature(product, props, assets, collection, extensions):
     return {"type": "Feature", "stac_version": "1.0.0", "id": product, "collection": collection,
-            "stac_extensions": [], "geometry": None, "bbox": None, "properties": props, "links": [], "assets": assets}
+            "stac_extensions": extensions, "geometry": None, "bbox": None, "properties": props, "links": [], "assets": assets}
 
 
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    auth = "--auth" in sys.argv
     work, products = os.path.abspath(args[0]), args[1:]
     os.makedirs(work, exist_ok=True)
     s3_port, http_port = free_port(), free_port()
@@ -268,13 +284,11 @@ def main():
     with open(os.path.join(big, f"{p}.json"), "w") as f:
         json.dump(stactools_item(p), f, indent=1)
     out["big_http_item"] = f"http://127.0.0.1:{http_port}/big/{p}/{p}.json"
-    if auth:
-        iam = boto3.client("iam", endpoint_url=endpoint, aws_access_key_id="testing", aws_secret_access_key="testing",
-                           region_name="us-east-1")
-        iam.create_user(UserName="no-permissions")
-        key = iam.create_access_key(UserName="no-permissions")["AccessKey"]
-        out["auth"] = {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
-        moto.settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+    iam = boto3.client("iam", endpoint_url=endpoint, aws_access_key_id="testing", aws_secret_access_key="testing",
+                       region_name="us-east-1")
+    iam.create_user(UserName="no-permissions")
+    key = iam.create_access_key(UserName="no-permissions")["AccessKey"]
+    out["auth"] = {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
     out["env"] = {"AWS_S3_ENDPOINT": out["s3_endpoint"], "AWS_HTTPS": "NO", "AWS_VIRTUAL_HOSTING": "FALSE",
                   "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
                   "GDAL_HTTP_MAX_RETRY": "0"}
@@ -287,6 +301,11 @@ def main():
             web.stop()
         elif cmd == "start-http":
             web.start()
+        elif cmd == "auth-on":
+            # moto reads this setting on every request: from now on it authenticates and authorises.
+            moto.settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+        elif cmd == "auth-off":
+            moto.settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
         elif cmd == "quit":
             break
         print("ok", flush=True)
