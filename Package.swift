@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "Tiling", dependencies: ["Diagnostics", "GeoRaster", "Landsat", "SafeTensors"]),
         // Inference: model configuration, weights, kernels over BLAS (the only BLAS caller), encoder/decoder.
         .target(name: "MoEMAE", dependencies: [
-            "COpenBLAS", "CKernels", "Diagnostics", "SafeTensors",
+            "COpenBLAS", "CKernels", "Diagnostics", "Landsat", "SafeTensors",
         ], swiftSettings: [
             // The numeric loops index raw buffers whose bounds are set up once per batch; without
             // overflow/bounds checks LLVM vectorises them (docs/performance.md, "Encoder").
@@ -75,13 +75,13 @@ let package = Package(
         ]),
         // Linear heads: fit, predict, metrics, label sources.
         .target(name: "Probe", dependencies: [
-            "Diagnostics", "SafeTensors", "GeoRaster", "Tiling", "MoEMAE",
+            "Diagnostics", "SafeTensors", "GeoRaster", "Landsat", "Tiling", "MoEMAE",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),  // `probe import` reads .npz archives
         ]),
         // Bounded Dispatch stages read → tile → batch → encode → classify → write; map outputs.
         .target(name: "Pipeline", dependencies: [
-            "CSignals", "Diagnostics", "GeoRaster", "Landsat", "SafeTensors", "Tiling", "MoEMAE", "Probe",
+            "CSignals", "Diagnostics", "GeoRaster", "Landsat", "SafeTensors", "Tiling", "MoEMAE", "MoEMAETraining", "Probe",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
@@ -104,14 +104,14 @@ let package = Package(
         .testTarget(name: "GeoRasterTests", dependencies: ["GeoRaster", "TestSupport"]),
         .testTarget(name: "LandsatTests", dependencies: ["Landsat"]),
         .testTarget(name: "TilingTests", dependencies: ["Tiling", "GeoRaster", "Landsat", "SafeTensors", "Diagnostics", "TestSupport"]),
-        .testTarget(name: "MoEMAETests", dependencies: ["MoEMAE", "MoEMAETraining", "CKernels", "SafeTensors"]),
+        .testTarget(name: "MoEMAETests", dependencies: ["MoEMAE", "MoEMAETraining", "CKernels", "Landsat", "SafeTensors"]),
         .testTarget(name: "CheckpointImportTests", dependencies: [
             "CheckpointImport", "MoEMAE", "MoEMAETraining", "SafeTensors",
             // Hostile-checkpoint tests assemble their own zip containers.
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
-        .testTarget(name: "ProbeTests", dependencies: ["Probe", "SafeTensors", "GeoRaster", "Tiling"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "GeoRaster", "Tiling", "Probe", "Diagnostics"]),
+        .testTarget(name: "ProbeTests", dependencies: ["Probe", "SafeTensors", "GeoRaster", "Landsat", "Tiling"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "GeoRaster", "Landsat", "MoEMAE", "MoEMAETraining", "Probe", "SafeTensors", "Tiling", "Diagnostics"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SafeTensors", "TestSupport"]),
     ],

@@ -36,6 +36,8 @@ public enum FailureKind: String, Sendable, Equatable {
     case coordinates
     /// An invariant of the program itself was broken (a bug).
     case `internal`
+    /// The run was stopped by a signal or by its caller before it finished.
+    case interrupted
 }
 
 extension DiagnosedError {

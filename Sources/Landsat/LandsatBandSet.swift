@@ -21,7 +21,9 @@ public struct LandsatBand: Sendable, Hashable {
 ///   left out) — six bands, so never model input.
 /// - MSS: every numeric band listed (4-7 on Landsat 1-3, 1-4 on Landsat 4-5).
 public struct LandsatBandSet: Sendable, Hashable {
-    /// The model's bands, in the model's channel order (docs/model.md).
+    /// The model's bands, in the model's channel order (docs/model.md): Landsat 8/9 Collection 2
+    /// Level-2 surface reflectance bands 1-7. The one declaration of this list: datasets, BigEarthNet
+    /// patches, weights metadata and the model-input checks all refer to it.
     public static let modelBandNames = ["SR_B1", "SR_B2", "SR_B3", "SR_B4", "SR_B5", "SR_B6", "SR_B7"]
 
     /// Bands in tiling order.

@@ -45,6 +45,13 @@ public enum LandsatSensor: Sendable, Hashable, CustomStringConvertible {
     /// 1-7 are the model's band set.
     public var hasOLIBands: Bool { self == .oliTirs || self == .oli }
 
+    /// STAC `instruments` (STAC Landsat extension): the lower-case parts of the MTL name
+    /// (`OLI_TIRS` → `oli`, `tirs`); nil when the sensor is unknown.
+    public var stacInstruments: [String]? {
+        let parts = mtlName.lowercased().split(separator: "_").map(String.init).filter { !$0.isEmpty }
+        return parts.isEmpty ? nil : parts
+    }
+
     public var description: String { mtlName }
 }
 

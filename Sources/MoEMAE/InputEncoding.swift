@@ -1,25 +1,5 @@
 import Foundation
-
-/// How a tile's stored UTC hour becomes the model's hour input φ = 2π·hour/24.
-///
-/// Mirrors the dataset's hour policy (Tiling's `HourPolicy`; the CLI maps one to the other so this
-/// module does not depend on Tiling).
-public enum HourEncoding: String, Sendable, CaseIterable, Codable {
-    /// The true UTC hour of day, fraction included.
-    case utc
-    /// The published pretraining's convention (docs/model.md, "Known quirks"): the first digit of the
-    /// two-digit hour, `floor(hour) / 10` in integer division (10:10 → 1, 09:30 → 0, 16:19 → 1).
-    case published
-
-    /// The hour value fed to φ.
-    @inline(__always)
-    public func modelHour(_ utcHour: Double) -> Double {
-        switch self {
-        case .utc: return utcHour
-        case .published: return Double(Int(utcHour.rounded(.down)) / 10)
-        }
-    }
-}
+import Landsat
 
 /// The one place where raw tile values become model input (docs/model.md, "Input normalisation"
 /// and "Encoder forward" step 2).
@@ -28,7 +8,7 @@ public struct InputEncoding: Sendable, Equatable {
     /// SR_B1…SR_B7 (BigEarthNet-Landsat statistics, docs/model.md).
     public var mean: [Float]
     public var std: [Float]
-    public var hour: HourEncoding
+    public var hour: HourPolicy
     /// False: every metadata 2-vector is zero (the token is its Linear's bias), as for a dataset
     /// written with `--no-metadata` or the EuroSAT-Landsat evaluation.
     public var metadata: Bool
@@ -36,7 +16,7 @@ public struct InputEncoding: Sendable, Equatable {
     public static let bigEarthNetLandsatMean: [Float] = [9405.194, 9649.677, 10425.686, 10444.589, 16067.627, 12699.184, 10596.475]
     public static let bigEarthNetLandsatStd: [Float] = [6016.344, 6095.472, 5839.462, 6068.493, 6271.440, 4256.046, 3130.776]
 
-    public init(hour: HourEncoding = .utc, metadata: Bool = true,
+    public init(hour: HourPolicy = .utc, metadata: Bool = true,
                 mean: [Float] = InputEncoding.bigEarthNetLandsatMean, std: [Float] = InputEncoding.bigEarthNetLandsatStd) {
         self.hour = hour; self.metadata = metadata; self.mean = mean; self.std = std
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Landsat
 import SafeTensors
 
 /// What a weights file written by `moemae pretrain` records about how its model was trained, in the
@@ -17,12 +18,13 @@ public struct WeightsMetadata: Sendable, Equatable {
     public var mean: [Float]
     public var std: [Float]
     public var bands: [String]
-    public var hour: HourEncoding
+    public var hour: HourPolicy
     public var metadata: Bool
     public var trainedSteps: Int?
 
     public static let formatName = "moemae-weights"
-    public static let defaultBands = ["SR_B1", "SR_B2", "SR_B3", "SR_B4", "SR_B5", "SR_B6", "SR_B7"]
+    /// The bands recorded when none are given: the model's band list (``LandsatBandSet/modelBandNames``).
+    public static var defaultBands: [String] { LandsatBandSet.modelBandNames }
 
     public init(preset: String, config: ModelConfig?, encoding: InputEncoding, bands: [String] = WeightsMetadata.defaultBands,
                 trainedSteps: Int?) {
@@ -67,7 +69,7 @@ public struct WeightsMetadata: Sendable, Equatable {
         guard mean.count == std.count, !mean.isEmpty, !std.contains(where: { $0 <= 0 }) else {
             throw ModelError.invalidConfig("\(source): __metadata__ normalization_mean/std must be equally long with positive std")
         }
-        guard let hour = HourEncoding(rawValue: m["hour_policy"] ?? "utc") else {
+        guard let hour = HourPolicy(rawValue: m["hour_policy"] ?? "utc") else {
             throw ModelError.invalidConfig("\(source): __metadata__ hour_policy '\(m["hour_policy"] ?? "")' is not utc or published")
         }
         var config: ModelConfig? = nil

@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 
 /// Why a pipeline run stopped before the end.
@@ -85,7 +86,9 @@ public final class CancellationToken: @unchecked Sendable {
 
 /// Thrown inside a stage when the run was cancelled (by a signal, by another stage's error, or by the
 /// caller). The stage runner does not report it as the run's error: the cancellation reason is.
-public struct PipelineCancelled: Error, CustomStringConvertible {
+public struct PipelineCancelled: DiagnosedError {
     public init() {}
+    public var kind: FailureKind { .interrupted }
+    public var message: String { description }
     public var description: String { "the pipeline was cancelled" }
 }

@@ -1,6 +1,7 @@
 import Diagnostics
 import Foundation
 import GeoRaster
+import Landsat
 import MoEMAE
 import Probe
 import Tiling
@@ -44,19 +45,25 @@ public enum MapJob {
         var options = options
         if let remote { options.out = remote.localDirectory }
 
-        // Scenes: open and check them all before mapping the first. A STAC ItemCollection's broken items
-        // are reported (run-summary.json `failed`, exit status 1) while its good items are mapped.
+        // Scenes: open and check them all before mapping the first; what each input is, is decided by
+        // Tiling.SceneInput. A STAC ItemCollection's broken items are reported (run-summary.json
+        // `failed`, exit status 1) while its good items are mapped.
         var sources: [(input: String, source: SceneSource)] = []
         var failed: [RunSummary.Failure] = []
         for path in options.scenes {
-            let entries = try RemoteScenes.open(path, warn: note)
-            for entry in entries {
+            let input = SceneInput(path: path)
+            guard input.isWholeScene else {
+                throw MapError(path: path, "is a BigEarthNet-style patch folder (images/ and labels/), not a Landsat scene; map takes Landsat scenes (tile patches with `moemae tile`)")
+            }
+            let opened = try input.open(tileSize: session.model.config.imageSize)
+            for w in opened.warnings { note("warning: " + w) }
+            for entry in opened.entries {
                 do {
                     let s = try entry.result.get()
                     try session.check(s, input: entry.label, note: note)
                     sources.append((entry.label, s))
                 } catch {
-                    guard entries.count > 1 else { throw error }
+                    guard entry.isCollectionMember else { throw error }
                     note("error: \(error)")
                     failed.append(RunSummary.Failure(input: entry.label, error: "\(error)"))
                 }
@@ -133,17 +140,11 @@ public enum MapJob {
         return Outcome(summary: runSummary, scenes: results)
     }
 
-    /// The per-scene refusals: not model-ready without `--allow-non-sr` (with it: a warning), or a band
-    /// count the encoder does not take.
+    /// The per-scene refusals: not model-ready unless `allowNonSR` (``ModelInputResolver/checkScene(_:path:allowNonSR:warn:)``:
+    /// ``NotModelReady``; with it, a warning), or a band count the encoder does not take.
     static func check(_ s: SceneSource, input path: String, options: MapOptions, inChannels: Int, weights: String,
                       note: (String) -> Void) throws {
-        if !s.modelReady && !options.allowNonSR {
-            throw MapError(path: path, "\(s.id) is not Collection 2 Level-2 surface reflectance (\(s.level), bands \(s.bands.map(\.name).joined(separator: ","))): the model was trained on SR_B1…SR_B7 only. Use a C2 L2 scene, or pass --allow-non-sr to map it anyway (the maps are then not meaningful; see docs/bands.md)")
-        }
-        if !s.modelReady {
-            // docs/bands.md: with --allow-non-sr the outputs are less reliable, and the command says so.
-            note("warning: \(path): \(s.id) is not Collection 2 Level-2 surface reflectance (\(s.level), bands \(s.bands.map(\.name).joined(separator: ","))); mapped anyway because of --allow-non-sr: its values get the surface-reflectance normalisation, so its maps are not meaningful")
-        }
+        try ModelInputResolver.checkScene(s, path: path, allowNonSR: options.allowNonSR, warn: { note("warning: " + $0) })
         guard s.bands.count == inChannels else {
             throw MapError(path: weights, "the encoder takes \(inChannels) input bands, but scene \(s.id) provides \(s.bands.count) (\(s.bands.map(\.name).joined(separator: ","))); use weights of a model trained on these \(s.bands.count) bands")
         }

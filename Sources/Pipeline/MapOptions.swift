@@ -1,5 +1,6 @@
 import Diagnostics
 import Foundation
+import Landsat
 import MoEMAE
 import Tiling
 

@@ -1,4 +1,5 @@
 import Foundation
+import Landsat
 import MoEMAE
 import Probe
 import Tiling
@@ -52,23 +53,13 @@ public final class MapSession: @unchecked Sendable {
             throw MapError(path: options.probe, "expects \(probe.dimension)-dimensional embeddings but --weights \(options.weights) is a \(config.preset) encoder of dimension \(config.embedDim); fit the probe on embeddings of these weights")
         }
 
-        // Weights written by `moemae pretrain` record their normalisation and hour policy; they are
-        // the defaults (an explicit --hour wins). Imported published weights record none: BigEarthNet
-        // statistics and the utc policy.
+        // The model input (ModelInputResolver.forMapping): the chosen hour policy, else the one the probe's
+        // training embeddings used, else the weights' (pretrain records normalisation and hour policy),
+        // else utc; metadata unless noMetadata; warnings where this differs from what the probe was fitted on.
         let trained = try WeightsMetadata.read(path: options.weights)
-        // Hour policy: --hour; else the one the probe's training embeddings used (recorded by `probe fit`),
-        // so scenes are encoded as the probe's training tiles were; else the weights'; else utc.
-        let probeHour = probe.inputHourPolicy.flatMap(HourPolicy.init(rawValue:))
-        let hour: HourPolicy = options.hour ?? probeHour ?? (trained?.hour == .published ? .published : .utc)
-        if let probeHour, hour != probeHour {
-            note("warning: \(options.probe) was fitted on embeddings made with hour policy \(probeHour.rawValue), but --hour \(hour.rawValue) is used: the probe sees other inputs than it was fitted on")
-        }
-        if let m = probe.inputMetadata, m == options.noMetadata {
-            note("warning: \(options.probe) was fitted on embeddings made \(m ? "with" : "without") metadata (week, hour, lat, lon), but this run \(options.noMetadata ? "zeroes it (--no-metadata)" : "uses it"); \(m ? "leave out --no-metadata" : "pass --no-metadata") to map as the probe was fitted")
-        }
-        var encoding = trained?.inputEncoding ?? InputEncoding()
-        encoding.hour = hour == .published ? .published : .utc
-        encoding.metadata = !options.noMetadata
+        let encoding = ModelInputResolver.forMapping(probe: probe, probePath: options.probe, trained: trained, hour: options.hour,
+                                                     noMetadata: options.noMetadata, warn: { note("warning: " + $0) }).encoding
+        let hour = encoding.hour
         // OpenBLAS's thread count is process-wide: set once for the whole job (every worker uses it).
         BLAS.setThreads(options.blasThreads)
         var fingerprintOptions = options.outputAffecting
@@ -93,8 +84,8 @@ public final class MapSession: @unchecked Sendable {
         self.progressMode = ProgressReporter.mode(quiet: options.quiet)
     }
 
-    /// The per-scene refusals (``MapJob``): not model-ready without `--allow-non-sr` (with it: a
-    /// warning), or a band count the encoder does not take. `input` names the scene in messages.
+    /// The per-scene refusals (``MapJob``): not model-ready unless `allowNonSR` (``NotModelReady``; with
+    /// it, a warning), or a band count the encoder does not take. `input` names the scene in messages.
     public func check(_ s: SceneSource, input: String, note: (String) -> Void) throws {
         try MapJob.check(s, input: input, options: options, inChannels: model.config.inChannels, weights: options.weights, note: note)
     }
@@ -112,7 +103,7 @@ public final class MapSession: @unchecked Sendable {
                     note: @escaping (String) -> Void) throws -> SceneMapResult {
         let config = model.config
         let source = try StripReaderSource(scene: s, tileSize: config.imageSize, metadata: !options.noMetadata)
-        let scene = try source.mapScene()
+        let scene = source.mapScene()
         let layout = MapOutputLayout(gridRows: source.gridRows, gridCols: source.gridCols, expertsPerLayer: expertsPerLayer,
                                      tokens: config.tokenCount, slots: 2, classNames: probe.classes.map(\.name),
                                      classColors: probe.classes.map(\.color.components), tokenLayers: tokenLayers,

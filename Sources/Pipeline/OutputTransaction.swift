@@ -37,12 +37,12 @@ public final class OutputTransaction {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: directory, isDirectory: &isDir) {
-            guard isDir.boolValue else { throw OutputError(path: directory, "exists and is not a folder; choose another --out") }
+            guard isDir.boolValue else { throw OutputError(path: directory, "exists and is not a folder") }
         } else {
             try Self.makeDirectories(directory)
         }
         guard access(directory, W_OK | X_OK) == 0 else {
-            throw OutputError(path: directory, "the output folder is not writable (\(String(cString: strerror(errno)))). Choose another --out or fix the permissions.")
+            throw OutputError(path: directory, "the output folder is not writable (\(String(cString: strerror(errno)))); choose another output folder or fix the permissions")
         }
         if !keepExisting, fm.fileExists(atPath: stagingDirectory) { try? fm.removeItem(atPath: stagingDirectory) }
         do { try fm.createDirectory(atPath: stagingDirectory, withIntermediateDirectories: true) } catch {
@@ -58,12 +58,12 @@ public final class OutputTransaction {
             var st = stat()
             if stat(path, &st) == 0 {
                 guard (st.st_mode & S_IFMT) == S_IFDIR else {
-                    throw OutputError(path: directory, "cannot create the output folder: \(path) is a file, not a folder. Choose another --out.")
+                    throw OutputError(path: directory, "cannot create the output folder: \(path) is a file, not a folder; choose another output folder")
                 }
                 continue
             }
             if mkdir(path, 0o755) != 0 && errno != EEXIST {
-                throw OutputError(path: directory, "cannot create the output folder: \(String(cString: strerror(errno))) (at \(path)). Choose another --out or fix the permissions.")
+                throw OutputError(path: directory, "cannot create the output folder: \(String(cString: strerror(errno))) (at \(path)); choose another output folder or fix the permissions")
             }
         }
     }

@@ -235,14 +235,15 @@ public struct PathInfo: Codable, Sendable, Equatable {
     }
 
     static func describeScene(_ path: String) throws -> PathInfo {
-        let source = try SceneSource(landsatPath: path)
+        let source = try SceneInput.openScene(path)
         // The grid `moemae map` uses (edge tiles padded).
         let reader = try StripReaderSource(scene: source)
-        let m = try reader.mapScene()
+        let m = reader.mapScene()
         let t = m.geoTransform
         let facts = SceneFacts(
-            id: source.id, sensor: source.sensor, spacecraft: source.spacecraft, collection: source.collection, level: source.level,
-            acquired: source.acquired, bands: source.bands.map(\.name), modelReady: source.modelReady,
+            id: source.id, sensor: source.facts.sensor.mtlName, spacecraft: source.facts.spacecraft.mtlName,
+            collection: source.facts.collection.rawValue, level: source.facts.processingLevel.mtlName,
+            acquired: source.facts.acquisition.iso8601, bands: source.bands.map(\.name), modelReady: source.modelReady,
             crs: m.crs.name, epsg: m.crs.epsg, width: m.width, height: m.height,
             pixelSize: (t.pixelWidth * t.pixelWidth + t.columnRotation * t.columnRotation).squareRoot(),
             tileSize: m.tileSize, tileRows: reader.gridRows, tileCols: reader.gridCols, tiles: reader.gridRows * reader.gridCols,

@@ -1,6 +1,7 @@
 import Diagnostics
 import Foundation
 import GeoRaster
+import Landsat
 import MoEMAE
 import Tiling
 import Yams

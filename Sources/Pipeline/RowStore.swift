@@ -63,7 +63,7 @@ public final class RowStore {
 
     static func writeFailure(_ e: Int32) -> String {
         let hint = (e == ENOSPC || e == EFBIG || e == EDQUOT)
-            ? " — the disk (or the file-size limit) is full; free space or choose another --out, then run again"
+            ? " — the disk (or the file-size limit) is full; free space or choose another output folder, then run again"
             : ""
         return "cannot write map results: \(String(cString: strerror(e)))\(hint)"
     }

@@ -1,31 +1,48 @@
+import Diagnostics
 import Dispatch
 import Foundation
 
 /// An error that stopped a run: which stage failed and the error it threw.
-public struct StageFailure: Error, CustomStringConvertible {
+public struct StageFailure: DiagnosedError {
     /// Stage name as registered (`reader`, `encoder`, `writer`, …).
     public let stage: String
     /// The stage's error (its description is the message shown to the user).
-    public let underlying: Error
-    public var description: String { "\(underlying) (in the \(stage) stage)" }
+    public let cause: Error
+    public init(stage: String, underlying: Error) { self.stage = stage; self.cause = underlying }
+
+    public var underlying: Error? { cause }
+    /// The kind and file of the stage's error when it has them.
+    public var kind: FailureKind { (cause as? DiagnosedError)?.kind ?? .internal }
+    public var file: String? { (cause as? DiagnosedError)?.file }
+    public var message: String { "failed in the \(stage) stage" }
+    public var description: String { "\(cause) (in the \(stage) stage)" }
 }
 
 /// A run that was cancelled (signal or caller) rather than failing.
 ///
 /// The unfinished scene never has outputs under final names. Scenes of the same `map` call that were
 /// complete before the interruption keep theirs: ``completedScenes`` lists them (product ids), so the
-/// message does not claim that nothing was written.
-public struct PipelineInterrupted: Error, CustomStringConvertible {
+/// message does not claim that nothing was written. How to finish the run is the caller's advice
+/// (``hint``; `moemae map` names its `--resume`, a sharded run is finished by running the shard again).
+public struct PipelineInterrupted: DiagnosedError {
     public let reason: CancellationReason
     /// Scenes published before the interruption (their outputs have final names), in run order.
     public var completedScenes: [String]
-    public init(reason: CancellationReason, completedScenes: [String] = []) {
-        self.reason = reason; self.completedScenes = completedScenes
+    public var hint: String?
+    public init(reason: CancellationReason, completedScenes: [String] = [], hint: String? = nil) {
+        self.reason = reason; self.completedScenes = completedScenes; self.hint = hint
     }
-    public var description: String {
+    public var kind: FailureKind { .interrupted }
+    public var message: String {
         guard !completedScenes.isEmpty else { return "\(reason); nothing was written under a final name" }
         return "\(reason); the unfinished scene was not written under a final name; \(completedScenes.count) scene(s) completed "
-            + "before it kept their outputs (\(completedScenes.joined(separator: ", "))); run the same command with --resume to map the rest"
+            + "before it kept their outputs (\(completedScenes.joined(separator: ", ")))"
+    }
+    public var description: String { message + (hint.map { "; " + $0 } ?? "") }
+
+    /// The same interruption with the caller's advice on how to finish the run.
+    public func withHint(_ hint: String) -> PipelineInterrupted {
+        PipelineInterrupted(reason: reason, completedScenes: completedScenes, hint: hint)
     }
 }
 

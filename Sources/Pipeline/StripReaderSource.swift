@@ -25,21 +25,19 @@ public final class StripReaderSource: SceneTileSource {
     }
 
     /// The facts the map outputs need (product id, time, grid, CRS, files).
-    public func mapScene() throws -> MapScene {
+    public func mapScene() -> MapScene {
         let r = reader.rasters, s = r.source
-        guard let acquired = Self.parseTime(s.acquired) else {
-            throw TilingError(path: s.id, "acquisition time '\(s.acquired)' is not ISO-8601 UTC")
-        }
-        return MapScene(product: s.id, acquired: acquired, crs: r.crs, geoTransform: r.geoTransform, width: r.width, height: r.height,
-                        tileSize: reader.options.tileSize, inputFiles: s.files, platform: Self.stacPlatform(s.spacecraft),
-                        instruments: Self.stacInstruments(s.sensor), trueColorBands: Self.trueColorBands(s), provenance: s.provenance)
+        return MapScene(product: s.id, acquired: s.facts.acquired, crs: r.crs, geoTransform: r.geoTransform, width: r.width,
+                        height: r.height, tileSize: reader.options.tileSize, inputFiles: s.files,
+                        platform: s.facts.spacecraft.stacPlatform, instruments: s.facts.sensor.stacInstruments,
+                        trueColorBands: Self.trueColorBands(s), provenance: s.provenance)
     }
 
     /// The red, green and blue surface-reflectance band files of a C2 L2 SR scene (OLI: SR_B4, SR_B3,
     /// SR_B2; TM/ETM+: SR_B3, SR_B2, SR_B1), nil for other scenes.
     static func trueColorBands(_ s: SceneSource) -> [String]? {
         guard s.modelReady else { return nil }
-        let oli = s.spacecraft.hasSuffix("8") || s.spacecraft.hasSuffix("9")
+        let oli = s.facts.spacecraft == .landsat(8) || s.facts.spacecraft == .landsat(9)
         let names = oli ? ["SR_B4", "SR_B3", "SR_B2"] : ["SR_B3", "SR_B2", "SR_B1"]
         let paths = names.compactMap { n in s.bands.first { $0.name == n }?.path }
         return paths.count == 3 ? paths : nil
@@ -65,32 +63,5 @@ public final class StripReaderSource: SceneTileSource {
             }
         }
         return out
-    }
-
-    /// `2015-08-04T16:19:21.79Z` (any number of fraction digits, or none).
-    public static func parseTime(_ text: String) -> Date? {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = f.date(from: text) { return d }
-        f.formatOptions = [.withInternetDateTime]
-        if let d = f.date(from: text) { return d }
-        // More than 3 fraction digits: ISO8601DateFormatter refuses them; keep milliseconds.
-        if let dot = text.firstIndex(of: "."), let z = text.lastIndex(where: { $0 == "Z" || $0 == "+" }), dot < z {
-            let digits = text[text.index(after: dot)..<z].prefix(3)
-            f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            return f.date(from: String(text[..<dot]) + "." + digits + String(text[z...]))
-        }
-        return nil
-    }
-
-    /// STAC `platform` from the MTL's SPACECRAFT_ID (`LANDSAT_8` → `landsat-8`).
-    static func stacPlatform(_ spacecraft: String) -> String? {
-        spacecraft.isEmpty ? nil : spacecraft.lowercased().replacingOccurrences(of: "_", with: "-")
-    }
-
-    /// STAC `instruments` from the MTL's SENSOR_ID (`OLI_TIRS` → `oli`, `tirs`).
-    static func stacInstruments(_ sensor: String) -> [String]? {
-        let parts = sensor.lowercased().split(separator: "_").map(String.init).filter { !$0.isEmpty }
-        return parts.isEmpty ? nil : parts
     }
 }

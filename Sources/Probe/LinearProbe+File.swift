@@ -1,4 +1,5 @@
 import Foundation
+import Landsat
 import SafeTensors
 
 extension LinearProbe {
@@ -82,9 +83,9 @@ extension LinearProbe {
                   dimension: w.shape[1], weight: weight, bias: bias, classFrequencies: frequencies,
                   trainingTiles: meta["training_tiles"].flatMap { Int($0) }, C: meta["C"].flatMap { Double($0) },
                   standardized: meta["standardized"].map { $0 == "true" }, source: meta["source"])
-        if let hour = meta["hour_policy"] {
-            guard hour == "utc" || hour == "published" else {
-                throw ProbeError(path: path, "__metadata__ hour_policy is '\(hour)', expected utc or published")
+        if let text = meta["hour_policy"] {
+            guard let hour = HourPolicy(rawValue: text) else {
+                throw ProbeError(path: path, "__metadata__ hour_policy is '\(text)', expected utc or published")
             }
             inputHourPolicy = hour
         }
@@ -113,7 +114,7 @@ extension LinearProbe {
         if let C { m["C"] = String(C) }
         if let standardized { m["standardized"] = standardized ? "true" : "false" }
         if let source { m["source"] = source }
-        if let inputHourPolicy { m["hour_policy"] = inputHourPolicy }
+        if let inputHourPolicy { m["hour_policy"] = inputHourPolicy.rawValue }
         if let inputMetadata { m["metadata"] = inputMetadata ? "true" : "false" }
         return m
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Landsat
 import MoEMAE
 import SafeTensors
 
@@ -51,7 +52,7 @@ public struct LinearProbe: Sendable, Equatable {
     /// `published`; the embeddings file's `hour_policy`), nil when unknown. `moemae map` encodes scenes
     /// the same way unless `--hour` says otherwise: a probe applied to embeddings of another input
     /// encoding sees other features.
-    public var inputHourPolicy: String?
+    public var inputHourPolicy: HourPolicy?
     /// Whether the training embeddings' model input carried the week/hour/lat/lon metadata (the
     /// embeddings file's `metadata`; false for datasets tiled with `--no-metadata`), nil when unknown.
     public var inputMetadata: Bool?

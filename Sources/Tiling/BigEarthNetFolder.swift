@@ -16,8 +16,6 @@ public struct BigEarthNetFolder: Sendable {
     /// Images without a label file (no acquisition time, so no metadata): skipped, reported by the CLI.
     public let unlabelled: [String]
 
-    public static let bandNames = ["SR_B1", "SR_B2", "SR_B3", "SR_B4", "SR_B5", "SR_B6", "SR_B7"]
-
     /// True when `path` is a folder holding `images/` and `labels/` subfolders.
     public static func isBigEarthNetFolder(_ path: String) -> Bool {
         var a: ObjCBool = false, b: ObjCBool = false
@@ -87,9 +85,11 @@ public struct BigEarthNetFolder: Sendable {
             throw TilingError(path: image, "is \(ds.width)×\(ds.height) pixels, smaller than one \(tileSize)×\(tileSize) tile")
         }
         let crop = RasterWindow(column: (ds.width - tileSize) / 2, row: (ds.height - tileSize) / 2, width: tileSize, height: tileSize)
-        return SceneSource(id: patch, sensor: "OLI_TIRS", spacecraft: "LANDSAT_8", collection: "C2", level: "L2SP",
-                           acquired: time.iso8601(fractionDigits: 0), week: time.isoWeek, hour: time.hourOfDay,
-                           bands: Self.bandNames.enumerated().map { SceneSource.BandFile(name: $1, path: image, band: $0 + 1) },
-                           qaFile: nil, modelReady: true, metadataFiles: [labelFile], region: crop, locationPoint: .rasterCentre)
+        // BigEarthNet-Landsat patches are Landsat 8 OLI/TIRS Collection 2 Level-2 SR_B1…SR_B7 crops.
+        let facts = SceneFacts(id: patch, spacecraft: .landsat(8), sensor: .oliTirs, collection: .collection2,
+                               processingLevel: .l2sp, acquisition: time.truncated(fractionDigits: 0))
+        return SceneSource(facts: facts, week: time.isoWeek, hour: time.hourOfDay,
+                           bands: LandsatBandSet.modelBandNames.enumerated().map { SceneSource.BandFile(name: $1, path: image, band: $0 + 1) },
+                           qaFile: nil, readiness: .ready, metadataFiles: [labelFile], region: crop, locationPoint: .rasterCentre)
     }
 }

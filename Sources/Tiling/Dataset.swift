@@ -1,4 +1,5 @@
 import Foundation
+import Landsat
 import SafeTensors
 import Diagnostics
 
@@ -26,7 +27,7 @@ public struct Dataset: Sendable {
     /// Absolute shard paths in order.
     public let shardPaths: [String]
 
-    public var bands: [String] { manifest?.bands ?? DatasetManifest.modelBands }
+    public var bands: [String] { manifest?.bands ?? LandsatBandSet.modelBandNames }
     public var hourPolicy: HourPolicy { manifest?.hourPolicy ?? .utc }
     public var hasMetadata: Bool { manifest?.metadata ?? true }
     public var tileSize: Int { manifest?.tileSize ?? 40 }

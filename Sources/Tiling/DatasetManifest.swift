@@ -1,17 +1,5 @@
 import Foundation
-
-/// How the `hour` metadata of a tile is turned into the model's hour input.
-///
-/// The dataset always stores the true UTC hour of day (with fraction); the policy is applied when the
-/// model input is encoded (see `MetadataEncoding` in the MoEMAE module).
-public enum HourPolicy: String, Codable, Sendable, CaseIterable {
-    /// φ = 2π·hour/24 with the true UTC hour of day, fraction included.
-    case utc
-    /// The convention of the published pretraining (docs/model.md, "Known quirks"): only the first
-    /// digit of the two-digit UTC hour was kept, so the model hour is `floor(hour) / 10` (10:10 → 1,
-    /// 09:30 → 0, 16:19 → 1).
-    case published
-}
+import Landsat
 
 /// What happens to the partial tiles at the right and bottom edges of a scene.
 public enum EdgePolicy: String, Codable, Sendable, CaseIterable {
@@ -61,14 +49,12 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
     }
 
     public struct Scene: Codable, Sendable, Equatable {
+        /// Product id, sensor, spacecraft, collection, level and acquisition time, written as the
+        /// strings `id`, `sensor`, `spacecraft`, `collection`, `level`, `acquired`
+        /// (`2015-08-04T16:19:21.79Z`).
+        public var facts: SceneFacts
         /// Landsat product id (or a patch's file stem for BigEarthNet folders).
-        public var id: String
-        public var sensor: String
-        public var spacecraft: String
-        public var collection: String
-        public var level: String
-        /// Acquisition time, ISO-8601 UTC (`2015-08-04T16:19:21.79Z`).
-        public var acquired: String
+        public var id: String { facts.id }
         /// CRS as WKT2 (GDAL `OSRExportToWkt` with `FORMAT=WKT2`).
         public var crsWKT2: String
         /// EPSG code of the CRS, when it has one.
@@ -85,11 +71,9 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
         /// True when the bands are Collection 2 Level-2 surface reflectance SR_B1…SR_B7 (what the model expects).
         public var modelReady: Bool
 
-        public init(id: String, sensor: String, spacecraft: String, collection: String, level: String, acquired: String,
-                    crsWKT2: String, epsg: Int?, geotransform: [Double], width: Int, height: Int, gridRows: Int,
-                    gridCols: Int, files: [String], modelReady: Bool) {
-            self.id = id; self.sensor = sensor; self.spacecraft = spacecraft; self.collection = collection
-            self.level = level; self.acquired = acquired; self.crsWKT2 = crsWKT2; self.epsg = epsg
+        public init(facts: SceneFacts, crsWKT2: String, epsg: Int?, geotransform: [Double], width: Int, height: Int,
+                    gridRows: Int, gridCols: Int, files: [String], modelReady: Bool) {
+            self.facts = facts; self.crsWKT2 = crsWKT2; self.epsg = epsg
             self.geotransform = geotransform; self.width = width; self.height = height; self.gridRows = gridRows
             self.gridCols = gridCols; self.files = files; self.modelReady = modelReady
         }
@@ -98,6 +82,56 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
             case id, sensor, spacecraft, collection, level, acquired
             case crsWKT2 = "crs_wkt2", epsg, geotransform, width, height
             case gridRows = "grid_rows", gridCols = "grid_cols", files, modelReady = "model_ready"
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let collectionText = try c.decode(String.self, forKey: .collection)
+            // `C2`, `C1`, `pre-collection` as written by `moemae tile`; the MTL's COLLECTION_NUMBER (`02`) too.
+            guard let collection = LandsatCollection(rawValue: collectionText)
+                    ?? Int(collectionText).flatMap({ [1: LandsatCollection.collection1, 2: .collection2][$0] }) else {
+                throw DecodingError.dataCorruptedError(forKey: .collection, in: c,
+                    debugDescription: "collection '\(collectionText)' is not C2, C1 or pre-collection")
+            }
+            let acquiredText = try c.decode(String.self, forKey: .acquired)
+            guard let acquisition = AcquisitionTime(iso8601: acquiredText) else {
+                throw DecodingError.dataCorruptedError(forKey: .acquired, in: c,
+                    debugDescription: "acquired '\(acquiredText)' is not ISO-8601 UTC (2015-08-04T16:19:21.79Z)")
+            }
+            facts = SceneFacts(id: try c.decode(String.self, forKey: .id),
+                               spacecraft: LandsatSpacecraft(mtlValue: try c.decode(String.self, forKey: .spacecraft)),
+                               sensor: LandsatSensor(mtlValue: try c.decode(String.self, forKey: .sensor)),
+                               collection: collection,
+                               processingLevel: LandsatProcessingLevel(mtlValue: try c.decode(String.self, forKey: .level)),
+                               acquisition: acquisition)
+            crsWKT2 = try c.decode(String.self, forKey: .crsWKT2)
+            epsg = try c.decodeIfPresent(Int.self, forKey: .epsg)
+            geotransform = try c.decode([Double].self, forKey: .geotransform)
+            width = try c.decode(Int.self, forKey: .width)
+            height = try c.decode(Int.self, forKey: .height)
+            gridRows = try c.decode(Int.self, forKey: .gridRows)
+            gridCols = try c.decode(Int.self, forKey: .gridCols)
+            files = try c.decode([String].self, forKey: .files)
+            modelReady = try c.decode(Bool.self, forKey: .modelReady)
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(facts.id, forKey: .id)
+            try c.encode(facts.sensor.mtlName, forKey: .sensor)
+            try c.encode(facts.spacecraft.mtlName, forKey: .spacecraft)
+            try c.encode(facts.collection.rawValue, forKey: .collection)
+            try c.encode(facts.processingLevel.mtlName, forKey: .level)
+            try c.encode(facts.acquisition.iso8601, forKey: .acquired)
+            try c.encode(crsWKT2, forKey: .crsWKT2)
+            try c.encodeIfPresent(epsg, forKey: .epsg)
+            try c.encode(geotransform, forKey: .geotransform)
+            try c.encode(width, forKey: .width)
+            try c.encode(height, forKey: .height)
+            try c.encode(gridRows, forKey: .gridRows)
+            try c.encode(gridCols, forKey: .gridCols)
+            try c.encode(files, forKey: .files)
+            try c.encode(modelReady, forKey: .modelReady)
         }
     }
 
@@ -115,7 +149,4 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
 
     /// Total tiles over all shards.
     public var tileCount: Int { shards.reduce(0) { $0 + $1.tiles } }
-
-    /// The band order the published model expects (docs/model.md, "Input normalisation").
-    public static let modelBands = ["SR_B1", "SR_B2", "SR_B3", "SR_B4", "SR_B5", "SR_B6", "SR_B7"]
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Landsat
 import GeoRaster
 import SafeTensors
 import Diagnostics
@@ -93,8 +94,7 @@ public final class DatasetWriter {
                               hint: "tile scenes with the same band set into one dataset (e.g. only Collection 2 Level-2 scenes)")
         }
         scenes.append(DatasetManifest.Scene(
-            id: s.id, sensor: s.sensor, spacecraft: s.spacecraft, collection: s.collection, level: s.level, acquired: s.acquired,
-            crsWKT2: rasters.crs.wkt2, epsg: rasters.crs.epsg, geotransform: rasters.geoTransform.gdal,
+            facts: s.facts, crsWKT2: rasters.crs.wkt2, epsg: rasters.crs.epsg, geotransform: rasters.geoTransform.gdal,
             width: rasters.width, height: rasters.height, gridRows: grid.rows, gridCols: grid.cols,
             files: s.files.map(RemoteLocation.displayURL), modelReady: s.modelReady))
         sceneCRS.append(rasters.crs)
@@ -192,7 +192,7 @@ public final class DatasetWriter {
         }
         let corners = m.geoTransform.corners(column: 0, row: 0, width: t.size, height: t.size)
         let label = ChipLabel(labels: [], coordinates: .init(ulx: corners[0].x, uly: corners[0].y, lrx: corners[2].x, lry: corners[2].y),
-                              projection: sc.crsWKT2, epsg: sc.epsg, acquisitionDate: Self.bigEarthNetDate(sc.acquired), acquired: sc.acquired,
+                              projection: sc.crsWKT2, epsg: sc.epsg, acquisitionDate: Self.bigEarthNetDate(sc.facts.acquisition), acquired: sc.facts.acquisition.iso8601,
                               productID: sc.id, row: m.row, col: m.col, lat: m.lat, lon: m.lon, week: m.week, hour: m.hour,
                               validFraction: t.validFraction, geotransform: m.geoTransform.gdal, metadata: options.metadata)
         let path = temporaryPath + "/labels/\(name)_metadata.json"
@@ -206,10 +206,9 @@ public final class DatasetWriter {
     }
 
     /// `2015-08-04T16:19:21.79Z` → `2015-08-04 16:19:21` (BigEarthNet's `acquisition_date` format).
-    static func bigEarthNetDate(_ iso: String) -> String {
-        var s = iso.replacingOccurrences(of: "T", with: " ")
-        if s.hasSuffix("Z") { s.removeLast() }
-        if let dot = s.firstIndex(of: ".") { s = String(s[..<dot]) }
+    static func bigEarthNetDate(_ time: AcquisitionTime) -> String {
+        var s = time.iso8601(fractionDigits: 0).replacingOccurrences(of: "T", with: " ")
+        s.removeLast()   // the `Z`
         return s
     }
 

@@ -18,25 +18,18 @@ public enum RemoteScenes {
         public var result: Result<SceneSource, TilingError>
     }
 
-    /// True when `input` is handled here rather than as a local scene folder or MTL file: a remote
-    /// location, or a local `.json` file that is a STAC Item or collection.
-    public static func handles(_ input: String) -> Bool {
-        if RemoteLocation.isRemote(input) { return true }
-        guard input.lowercased().hasSuffix(".json"), let data = FileManager.default.contents(atPath: input),
+    /// True when `path` is a local `.json` file holding a STAC Item or collection (``SceneInput`` decides
+    /// what an input is; this is its test for STAC files).
+    public static func isSTACFile(_ path: String) -> Bool {
+        guard path.lowercased().hasSuffix(".json"), let data = FileManager.default.contents(atPath: path),
               let o = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return false }
         return STACDocument.isSTAC(o)
     }
 
-    /// Every scene of one input: a local scene folder or MTL file (``SceneSource/init(landsatPath:)``),
-    /// or what ``resolve(_:warn:)`` handles. Throws for an input that cannot be read at all.
-    public static func open(_ input: String, warn: (String) -> Void) throws -> [Entry] {
-        if handles(input) { return try resolve(input, warn: warn) }
-        return [Entry(label: input, result: .success(try SceneSource(landsatPath: input)))]
-    }
-
-    /// Resolves `input` into scenes; `warn` receives disagreements between an item and its MTL (the MTL
-    /// wins). Throws ``TilingError`` naming the input when it cannot be read at all; a collection's broken
-    /// items are returned as failed entries next to the good ones.
+    /// Resolves a STAC document or remote `input` into scenes (``SceneInput`` calls it); `warn` receives
+    /// disagreements between an item and its MTL (the MTL wins), one line without a `warning: ` prefix.
+    /// Throws ``TilingError`` naming the input when it cannot be read at all; a collection's broken items
+    /// are returned as failed entries next to the good ones.
     public static func resolve(_ input: String, warn: (String) -> Void) throws -> [Entry] {
         let path = stripQuery(input).lowercased()
         if path.hasSuffix(".json") {
@@ -129,7 +122,7 @@ public enum RemoteScenes {
                 data: data, path: RemoteLocation.displayURL(mtlLocation),
                 format: MTLDocument.Format(fileExtension: (stripQuery(mtlAsset.fileName) as NSString).pathExtension)))
             for d in item.disagreements(with: metadata) {
-                warn("warning: \(label): \(d); the MTL (\(RemoteLocation.displayURL(mtlLocation))) wins")
+                warn("\(label): \(d); the MTL (\(RemoteLocation.displayURL(mtlLocation))) wins")
             }
             metadataFiles.append(RemoteLocation.gdalPath(mtlLocation))
         } else {

@@ -13,15 +13,12 @@ extension SceneSource {
     /// The tiling input of a product described by `metadata`, its bands read from `bandPaths` (in
     /// `bandSet` order; local paths or GDAL `/vsis3/`, `/vsicurl/` paths) and its QA band from `qaFile`.
     public init(metadata m: LandsatMetadata, bandSet: LandsatBandSet, bandPaths: [String], qaFile: String?, metadataFiles: [String]) {
-        self.init(id: m.productID, sensor: m.sensor.mtlName, spacecraft: m.spacecraft, collection: m.collection.rawValue,
-                  level: m.processingLevel,
-                  // The manifest contract's form: two fraction digits (`2015-08-04T16:19:21.79Z`); the
-                  // hour tensor keeps the full precision.
-                  acquired: m.acquisition.iso8601(fractionDigits: min(2, m.acquisition.fractionDigits.count)),
+        // The manifest contract records the acquisition time with two fraction digits
+        // (`2015-08-04T16:19:21.79Z`); the hour keeps the MTL's full precision.
+        self.init(facts: SceneFacts(metadata: m, fractionDigits: 2),
                   week: m.acquisition.isoWeek, hour: m.acquisition.hourOfDay,
                   bands: zip(bandSet.names, bandPaths).map { BandFile(name: $0, path: $1) },
-                  qaFile: qaFile, modelReady: bandSet.modelReadiness.isReady,
-                  metadataFiles: metadataFiles)
+                  qaFile: qaFile, readiness: bandSet.modelReadiness, metadataFiles: metadataFiles)
     }
 
     /// Opens a Landsat scene folder or MTL path; errors name the path and say what is wrong.

@@ -4,8 +4,8 @@ import Landsat
 /// Everything tiling needs to know about one scene: which raster bands to read (in output order), the
 /// quality band, the scene-level facts for the manifest, and the acquisition time.
 ///
-/// Built from a Landsat scene (`SceneSource(landsat:)`) or a BigEarthNet patch
-/// (``BigEarthNetFolder``); a Swift user can also build one by hand.
+/// Built from an input path by ``SceneInput`` (a Landsat scene: `SceneSource(landsat:)`; a BigEarthNet
+/// patch: ``BigEarthNetFolder``); a Swift user can also build one by hand.
 public struct SceneSource: Sendable, Equatable {
     /// One band to read: a file and a 1-based band index in it.
     public struct BandFile: Sendable, Equatable {
@@ -23,14 +23,11 @@ public struct SceneSource: Sendable, Equatable {
         case rasterCentre
     }
 
+    /// Product id, sensor, spacecraft, collection, level and acquisition time (typed; the manifest
+    /// writes them as strings).
+    public var facts: SceneFacts
     /// Product id (scenes) or file stem (patches).
-    public var id: String
-    public var sensor: String
-    public var spacecraft: String
-    public var collection: String
-    public var level: String
-    /// Acquisition time, ISO-8601 UTC (`2015-08-04T16:19:21.79Z`).
-    public var acquired: String
+    public var id: String { facts.id }
     /// ISO-8601 week of the UTC acquisition date (1…53).
     public var week: Int
     /// True UTC hour of day with fraction (16.3227 for 16:19:21.79).
@@ -40,8 +37,10 @@ public struct SceneSource: Sendable, Equatable {
     /// `QA_PIXEL` (Collection 2) or `BQA` (Collection 1 / pre-collection): bit 0 = designated fill
     /// (USGS Landsat 8-9 C2 L2 Science Product Guide, table 6-3; Landsat 8 QA band, bit 0).
     public var qaFile: String?
+    /// Whether the model may read these bands (C2 L2 surface reflectance SR_B1…SR_B7), and why not.
+    public var readiness: ModelReadiness
     /// True when the bands are C2 L2 surface reflectance SR_B1…SR_B7 (what the model expects).
-    public var modelReady: Bool
+    public var modelReady: Bool { readiness.isReady }
     /// The MTL or label file, listed in the manifest's `files` with the band files.
     public var metadataFiles: [String]
     /// The part of the raster to tile (nil = whole raster).
@@ -50,12 +49,10 @@ public struct SceneSource: Sendable, Equatable {
     /// Where the scene came from when it was described by a STAC Item (nil for folders and MTL files).
     public var provenance: SceneProvenance?
 
-    public init(id: String, sensor: String, spacecraft: String, collection: String, level: String, acquired: String,
-                week: Int, hour: Double, bands: [BandFile], qaFile: String?, modelReady: Bool, metadataFiles: [String] = [],
-                region: RasterWindow? = nil, locationPoint: LocationPoint = .tileCentre) {
-        self.id = id; self.sensor = sensor; self.spacecraft = spacecraft; self.collection = collection; self.level = level
-        self.acquired = acquired; self.week = week; self.hour = hour; self.bands = bands; self.qaFile = qaFile
-        self.modelReady = modelReady; self.metadataFiles = metadataFiles; self.region = region; self.locationPoint = locationPoint
+    public init(facts: SceneFacts, week: Int, hour: Double, bands: [BandFile], qaFile: String?, readiness: ModelReadiness,
+                metadataFiles: [String] = [], region: RasterWindow? = nil, locationPoint: LocationPoint = .tileCentre) {
+        self.facts = facts; self.week = week; self.hour = hour; self.bands = bands; self.qaFile = qaFile
+        self.readiness = readiness; self.metadataFiles = metadataFiles; self.region = region; self.locationPoint = locationPoint
     }
 
     /// Every file read, metadata first, without repeats (remote files as GDAL `/vsis3/`, `/vsicurl/` paths).

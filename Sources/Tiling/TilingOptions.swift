@@ -1,3 +1,5 @@
+import Landsat
+
 /// How scenes are cut into tiles and which metadata the tiles carry (`moemae tile` options).
 public struct TilingOptions: Sendable, Equatable, Codable {
     /// Tile edge in pixels (the model's input is 40×40: docs/model.md).

@@ -1,10 +1,6 @@
 import ArgumentParser
 import Foundation
-import MoEMAE
 import Pipeline
-import Probe
-import SafeTensors
-import Tiling
 import Diagnostics
 
 /// `moemae embed DATASET --weights W --out EMBEDDINGS.safetensors`: runs the encoder over a dataset.
@@ -68,124 +64,23 @@ struct EmbedCommand: ParsableCommand {
     }
 
     func run() throws {
-        try embed()   // errors: `error: …`, exit 1 (MoEMAECommand.reportFailure)
-    }
-
-    private func report(_ s: String) {
-        if !progress.quiet { FileHandle.standardError.write(Data((s + "\n").utf8)) }
-    }
-
-    private func embed() throws {
-        let weights = try encoderWeights.resolved(), out = output.out, allowNonSr = surfaceReflectance.allowNonSr
-        let workers = speed.workers, blasThreads = speed.blasThreads, batchSize = speed.batchSize
-        if FileManager.default.fileExists(atPath: out) && !output.overwrite {
-            throw OutputExists(path: out, hint: "choose another --out or pass --overwrite")
-        }
-        let data = try Dataset(path: dataset)
-        if !allowNonSr {
-            if data.bands != DatasetManifest.modelBands {
-                throw DatasetError(path: dataset, "bands are \(data.bands.joined(separator: ",")), the model expects \(DatasetManifest.modelBands.joined(separator: ",")) (Collection 2 Level-2 surface reflectance); pass --allow-non-sr to embed anyway")
-            }
-            if let bad = data.manifest?.scenes.first(where: { !$0.modelReady }) {
-                throw DatasetError(path: dataset, "scene \(bad.id) is not model_ready (not Collection 2 Level-2 SR_B1…SR_B7); pass --allow-non-sr to embed anyway")
-            }
-        }
-        if allowNonSr {
-            // docs/bands.md: with --allow-non-sr the outputs are less reliable, and the command says so.
-            let notReady = data.manifest?.scenes.filter { !$0.modelReady }.map(\.id) ?? []
-            if data.bands != DatasetManifest.modelBands || !notReady.isEmpty {
-                let what = data.bands != DatasetManifest.modelBands ? "bands \(data.bands.joined(separator: ","))"
-                    : "scene(s) \(notReady.prefix(3).joined(separator: ", "))\(notReady.count > 3 ? ", …" : "") not model_ready"
-                FileHandle.standardError.write(Data("warning: \(dataset): \(what); embedded anyway because of --allow-non-sr: the model was trained on Collection 2 Level-2 SR_B1…SR_B7, so these embeddings are not meaningful\n".utf8))
-            }
-        }
-        let modelConfig = try config.map { try ModelConfig.load(path: $0) }
-        let model = try MoEMAEModel.load(path: weights, config: modelConfig).converted(to: precision.precision)
-        let cfg = model.config
-        guard data.bands.count == cfg.inChannels, data.tileSize == cfg.imageSize else {
-            throw DatasetError(path: dataset, "tiles are \(data.bands.count)×\(data.tileSize)×\(data.tileSize), the model takes \(cfg.inChannels)×\(cfg.imageSize)×\(cfg.imageSize)")
-        }
-        if reconstruct && model.decoder == nil {
-            throw ModelError.invalidInput("\(weights) has no decoder (decoder_* keys); --reconstruct needs the full encoder+decoder weights")
-        }
-        let hash = try FileDigest.sha256(ofFile: weights)
-        // Weights written by `moemae pretrain` record the normalisation and hour policy they were trained
-        // with: those are used. Others (e.g. imported published weights): BigEarthNet statistics and the
-        // dataset's hour policy. --hour and --no-metadata override.
-        let trained = try WeightsMetadata.read(path: weights)
-        var encoding = trained?.inputEncoding ?? InputEncoding()
-        encoding.hour = input.hour.flatMap { HourEncoding(rawValue: $0.rawValue) }
-            ?? trained?.hour ?? (data.hourPolicy == .published ? .published : .utc)
-        encoding.metadata = data.hasMetadata && !input.noMetadata
-
-        // Count tiles (headers only) so the output can be declared up front.
-        var shardCounts: [Int] = []
-        for i in data.shardPaths.indices { shardCounts.append(try data.shard(i).count) }
-        let n = shardCounts.reduce(0, +)
-        let d = cfg.embedDim, l = cfg.depth, t = cfg.tokenCount, p = cfg.patchCount, f = cfg.patchFeatures
-        var specs = [TensorSpec("embedding", .f32, [n, d]), TensorSpec("cls", .f32, [n, d]),
-                     TensorSpec("experts", .u8, [n, l, t, 2]), TensorSpec("gates", .f32, [n, l, t, 2]),
-                     TensorSpec("row", .i32, [n]), TensorSpec("col", .i32, [n]), TensorSpec("scene", .i32, [n])]
-        if tokens { specs.append(TensorSpec("tokens", .f32, [n, t, d])) }
-        if reconstruct {
-            specs.append(TensorSpec("reconstruction", .f32, [n, p, f]))
-            specs.append(TensorSpec("reconstruction_mse", .f32, [n]))
-        }
-        let configJSON = String(decoding: try cfg.jsonData(), as: UTF8.self)
-        var meta = ["format": "moemae-embeddings", "weights_sha256": hash, "preset": cfg.preset, "dataset": dataset,
-                    "config": configJSON, "hour_policy": encoding.hour.rawValue, "metadata": encoding.metadata ? "true" : "false", "precision": precision.precision.rawValue,
-                    "feature": "embedding = mean of un-normalised final-block tokens over all \(t) tokens"]
-        if reconstruct { meta["mask_ratio"] = String(maskRatio ?? 0); meta["mask_seed"] = String(seed) }
-        let writer = try SafeTensorsStreamWriter(path: out, tensors: specs, metadata: meta)
-        BLAS.setThreads(blasThreads)   // process-wide: once, for the whole job
-        let engine = InferenceEngine(model: model, workers: workers)
-        let kept = PatchMask.keptCount(ratio: maskRatio ?? 0, patchCount: p)
-        report("embedding \(n) tiles from \(data.shardPaths.count) shard(s) with \(cfg.preset) (D \(d), \(l) layers), \(workers) worker(s) × \(blasThreads) BLAS thread(s), \(precision.precision.rawValue)")
-        let start = Date()
-        var done = 0
+        // Errors: `error: …`, exit 1 (MoEMAECommand.reportFailure).
+        var job = EmbedJob(dataset: dataset, weights: try encoderWeights.resolved(), out: output.out)
+        job.config = config; job.tokens = tokens; job.reconstruct = reconstruct; job.maskRatio = maskRatio; job.seed = seed
+        job.workers = speed.workers; job.batchSize = speed.batchSize; job.blasThreads = speed.blasThreads
+        job.precision = precision.precision
+        job.hour = input.hour; job.noMetadata = input.noMetadata; job.allowNonSR = surfaceReflectance.allowNonSr
+        job.overwrite = output.overwrite
+        let quiet = progress.quiet
+        let r: EmbedJob.Outcome
         do {
-            for (si, count) in shardCounts.enumerated() {
-                let shard = try data.shard(si)
-                let week = try shard.week(), hour = try shard.hour(), lat = try shard.lat(), lon = try shard.lon()
-                let extras = try ["row", "col", "scene"].map { try shard.optionalInts($0) }
-                var b0 = 0
-                while b0 < count {
-                    let range = b0..<min(count, b0 + batchSize)
-                    let batch = try EncoderBatch(dn: try shard.pixels(range), channels: cfg.inChannels,
-                                                 pixelsPerBand: cfg.imageSize * cfg.imageSize,
-                                                 week: Array(week[range]), hour: Array(hour[range]),
-                                                 lat: Array(lat[range]), lon: Array(lon[range]), encoding: encoding)
-                    let r = try engine.encode(batch, outputs: tokens ? [.tokensLN] : [])
-                    let at = done + range.lowerBound
-                    try writer.write("embedding", r.embedding, at: at * d)
-                    try writer.write("cls", r.cls, at: at * d)
-                    try writer.write("experts", r.experts, at: at * l * t * 2)
-                    try writer.write("gates", r.gates, at: at * l * t * 2)
-                    for (name, column) in zip(["row", "col", "scene"], extras) {
-                        let values = column.map { c in range.map { Int32(truncatingIfNeeded: c[$0]) } } ?? [Int32](repeating: -1, count: range.count)
-                        try writer.write(name, values, at: at)
-                    }
-                    if tokens, let tk = r.tokensLN { try writer.write("tokens", tk, at: at * t * d) }
-                    if reconstruct {
-                        let keep: [Int32]? = maskRatio.map { _ in
-                            range.flatMap { PatchMask.keep(tileIndex: done + $0, seed: seed, patchCount: p, kept: kept) }
-                        }
-                        let rec = try engine.reconstruct(batch, keep: keep, kept: kept)
-                        try writer.write("reconstruction", rec.prediction, at: at * p * f)
-                        try writer.write("reconstruction_mse", rec.mse, at: at)
-                    }
-                    b0 = range.upperBound
-                    let total = done + b0
-                    let rate = Double(total) / max(Date().timeIntervalSince(start), 1e-9)
-                    report(String(format: "shard %d/%d: %d/%d tiles (%.0f tiles/s)", si + 1, shardCounts.count, total, n, rate))
-                }
-                done += count
+            r = try adviseOnExistingOutput("choose another --out or pass --overwrite") {
+                try job.run(warn: { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) },
+                            progress: { if !quiet { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } })
             }
-            try writer.finish()
-        } catch {
-            writer.abort()
-            throw error
+        } catch let e as NotModelReady {
+            throw e.withHint("pass --allow-non-sr to embed anyway")
         }
-        print("wrote \(n) embeddings (D \(d)) to \(out)")
+        print("wrote \(r.tiles) embeddings (D \(r.dimension)) to \(output.out)")
     }
 }

@@ -110,8 +110,11 @@ struct MapCommand: ParsableCommand {
                 for f in scene.files where f.hasSuffix(".tif") || f.hasSuffix(".vrt") || f.hasSuffix(".json") || f.hasSuffix(".png") { print("  \(f)") }
             }
             print("run summary: \(options.out.hasPrefix("s3://") ? options.out.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/run-summary.json" : (options.out as NSString).appendingPathComponent("run-summary.json"))")
+        } catch let e as NotModelReady {
+            throw e.withHint("use a C2 L2 scene, or pass --allow-non-sr to map it anyway (the maps are then not meaningful; see docs/bands.md)")
         } catch let e as PipelineInterrupted {
-            FileHandle.standardError.write(Data("error: \(e)\n".utf8))
+            let advised = e.completedScenes.isEmpty ? e : e.withHint("run the same command with --resume to map the rest")
+            FileHandle.standardError.write(Data("error: \(advised)\n".utf8))
             if case .signal(let s) = e.reason { throw ExitCode(128 + s) }
             throw ExitCode(1)
         } catch is PipelineCancelled {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import Landsat
 import Tiling
 
 // Options that several subcommands take, declared once: the same names, help and validation in every

@@ -120,160 +120,45 @@ struct PretrainCommand: ParsableCommand {
         }
     }
 
-    /// The checkpoint of the run in `folder` (for --resume), with one-line errors naming the folder:
-    /// missing, not a folder, or not a moemae training folder (no or an unreadable checkpoint).
-    static func readCheckpoint(folder: String) throws -> TrainingCheckpoint {
-        var isDir: ObjCBool = false
-        let hint = "--resume takes the --out folder of an earlier `moemae pretrain` run"
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir) else {
-            throw CommandFailure("\(folder): no such folder; \(hint)")
-        }
-        guard isDir.boolValue else { throw CommandFailure("\(folder): is a file, not a folder; \(hint)") }
-        let path = (folder as NSString).appendingPathComponent(TrainingCheckpoint.fileName)
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw CommandFailure("\(folder): not a moemae training folder (it holds no \(TrainingCheckpoint.fileName)); \(hint)")
-        }
-        do {
-            return try TrainingCheckpoint.read(folder: folder)
-        } catch ModelError.invalidInput(let message) {
-            throw CommandFailure(message)   // already names the file and what is wrong
-        }
-    }
-
     private func train() throws {
-        let fm = FileManager.default
-        var run: PretrainingRun
-        var store: ParameterStore
-        var optimizer: AdamW? = nil
-        var encoding: InputEncoding
-        let folder: String
-        var datasetPaths = datasets
-        if let resume {
-            folder = out ?? resume
-            let ck = try Self.readCheckpoint(folder: resume)
-            run = ck.run; store = ck.store; optimizer = ck.optimizer; encoding = ck.weightsMetadata.inputEncoding
-            if datasetPaths.isEmpty { datasetPaths = run.datasets }
-            if datasetPaths != run.datasets {
-                throw PretrainOptionConflict(description: "--resume \(resume): the run was trained on \(run.datasets.joined(separator: ", ")); give the same datasets (or none)")
-            }
-            stderrLine("resuming \(resume) at step \(ck.optimizer.step) of \(run.totalSteps)")
-        } else {
-            folder = out!
-            // A new run must not silently replace an earlier run's model (as every other command, an
-            // existing output needs --overwrite); an interrupted run is continued with --resume.
-            if !replace.overwrite, let existing = ["weights.safetensors", TrainingCheckpoint.fileName, "train.jsonl"]
-                .map({ (folder as NSString).appendingPathComponent($0) }).first(where: { fm.fileExists(atPath: $0) }) {
-                throw OutputExists(path: existing, detail: "an earlier pretraining run",
-                                   hint: "continue it with --resume \(folder), choose another --out, or pass --overwrite to start afresh")
-            }
-            run = PretrainingRun()
-            run.epochs = epochs; run.batchSize = batchSize; run.seed = seed; run.minValid = minValid
-            run.datasets = datasets
-            encoding = InputEncoding()
-            if let initWeights {
-                let sd = try StateDict.load(path: initWeights)
-                let config = try ModelConfig.infer(from: sd)
-                guard config.decoder != nil else {
-                    throw CommandFailure("\(initWeights): has no decoder weights (decoder_embed.*); pretraining needs the whole masked autoencoder")
-                }
-                // --init decides the model size; a --preset that says otherwise is a mistake, not ignored.
-                if let preset, preset.uppercased() != config.preset.uppercased() {
-                    throw PretrainOptionConflict(description: "--preset \(preset) conflicts with --init \(initWeights), which holds preset \(config.preset) weights; leave out --preset")
-                }
-                store = try ParameterStore(layout: try ParameterLayout(config: config), weights: sd)
-                if let wm = try WeightsMetadata.read(path: initWeights) { encoding = wm.inputEncoding }
-            } else {
-                store = ParameterStore(layout: try ParameterLayout(config: ModelConfig.preset(named: preset ?? "S")!), seed: seed)
-            }
-        }
-        let opened = try datasetPaths.map { try Dataset(path: $0) }
-        if resume == nil {
-            if let hour = input.hour {
-                encoding.hour = HourEncoding(rawValue: hour.rawValue)!
-            } else {
-                let policies = Set(opened.map(\.hourPolicy.rawValue))
-                guard policies.count <= 1 else {
-                    throw PretrainOptionConflict(description: "the datasets \(datasetPaths.joined(separator: ", ")) use different hour policies (\(policies.sorted().joined(separator: ", "))); choose one with --hour")
-                }
-                encoding.hour = HourEncoding(rawValue: policies.first ?? "utc") ?? .utc
-            }
-            encoding.metadata = opened.contains { $0.hasMetadata } && !input.noMetadata
-        }
-        let source = try DatasetTileSource(datasets: opened, minValid: run.minValid)
-        if resume != nil && source.count != run.tiles {
-            throw PretrainOptionConflict(description: "--resume \(resume ?? ""): the datasets \(datasetPaths.joined(separator: ", ")) now hold \(source.count) training tiles, the run had \(run.tiles)")
-        }
-        run.tiles = source.count
-        try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let trainer = try Pretrainer(store: store, optimizer: optimizer, run: run, encoding: encoding, source: source, workers: workerCount)
-        stderrLine("pretraining \(store.config.preset) (\(store.layout.totalCount) parameters) on \(source.count) tiles"
-                   + (source.skipped > 0 ? " (\(source.skipped) below --min-valid \(run.minValid) skipped)" : "")
-                   + "; \(run.epochs) epochs × \(run.stepsPerEpoch) steps of \(run.batchSize); hour policy \(encoding.hour.rawValue)")
-
-        let logPath = (folder as NSString).appendingPathComponent("train.jsonl")
-        let log = try TrainingLog(path: logPath, keepingStepsUpTo: trainer.stepsDone)
+        var job = PretrainJob(datasets: datasets, out: out)
+        job.epochs = epochs; job.batchSize = batchSize; job.seed = seed; job.minValid = minValid
+        job.checkpointEvery = checkpointEvery; job.resume = resume; job.initWeights = initWeights; job.preset = preset
+        job.hour = input.hour; job.noMetadata = input.noMetadata; job.workers = workerCount; job.maxSteps = maxSteps
+        job.overwrite = replace.overwrite
         let token = CancellationToken()
         let signals = SignalCancellation(token: token)
         defer { signals.stop() }
-        func metadata(_ t: Pretrainer) -> WeightsMetadata {
-            WeightsMetadata(preset: t.store.config.preset, config: t.store.config, encoding: encoding, trainedSteps: t.stepsDone)
-        }
-        func saveCheckpoint(_ t: Pretrainer) throws {
-            try TrainingCheckpoint(store: t.store, optimizer: t.optimizer, run: t.run, weightsMetadata: metadata(t)).write(folder: folder)
-            try WeightsWriter.write(t.store, metadata: metadata(t), to: (folder as NSString).appendingPathComponent("weights.safetensors"))
-        }
-        let started = Date()
-        try trainer.train(until: maxSteps, shouldStop: { token.isCancelled }, record: { r in
-            try log.append(r)
-            if r.step == 1 || r.step % 10 == 0 || r.step == run.totalSteps {
-                stderrLine(String(format: "step %d/%d  epoch %d  loss %.4f  masked %.4f  unmasked %.4f  moe %.5f  lr %.2e  %.1f tiles/s  (%.0f s)",
-                                  r.step, run.totalSteps, r.epoch, r.loss, r.lossMasked, r.lossUnmasked, r.moeLoss, r.lr, r.tilesPerSecond,
-                                  Date().timeIntervalSince(started)))
+        let outcome: PretrainJob.Outcome
+        do {
+            outcome = try job.run(progress: stderrLine, cancellation: token)
+        } catch let e as OutputExists where e.hint == nil {
+            // An interrupted run is continued with --resume; a new run must not silently replace it.
+            let folder = out ?? ""
+            throw e.withHint("continue it with --resume \(folder), choose another --out, or pass --overwrite to start afresh")
+        } catch var e as PretrainingError {
+            switch e.conflict {
+            case .notARunFolder?:
+                e.hint = "--resume takes the --out folder of an earlier `moemae pretrain` run"
+            case .resumedRunDiffers?:
+                throw PretrainOptionConflict(description: "--resume \(e)")
+            case .presetVersusStartWeights(let preset, let startPreset)?:
+                throw PretrainOptionConflict(description: "--preset \(preset) conflicts with --init \(e.file ?? ""), which holds preset \(startPreset) weights; leave out --preset")
+            case nil:
+                break
             }
-        }, checkpoint: saveCheckpoint, checkpointEvery: checkpointEvery)
-        try saveCheckpoint(trainer)
-        if token.isCancelled {
-            stderrLine("stopped by signal at step \(trainer.stepsDone); checkpoint written, continue with --resume \(folder)")
+            throw e
+        } catch let e as ModelInputError {
+            throw e.withAdvice("choose one with --hour")
+        }
+        if let reason = outcome.stoppedBy {
+            stderrLine("stopped by signal at step \(outcome.steps); checkpoint written, continue with --resume \(outcome.folder)")
             // 128 + the signal number (130 for SIGINT, 143 for SIGTERM), as `map` and `tile` (README).
-            if case .signal(let s)? = token.reason { throw ExitCode(128 + s) }
+            if case .signal(let s) = reason { throw ExitCode(128 + s) }
             throw ExitCode(130)
         }
-        stderrLine("done: \(trainer.stepsDone) steps; weights in \((folder as NSString).appendingPathComponent("weights.safetensors"))")
+        stderrLine("done: \(outcome.steps) steps; weights in \(outcome.weightsPath)")
     }
-}
-
-/// `train.jsonl`: one JSON object per optimizer step, appended and flushed as training goes. On resume,
-/// lines after the checkpoint's step are dropped so the log matches the state that continues.
-final class TrainingLog {
-    private let handle: FileHandle
-    private let encoder = JSONEncoder()
-
-    init(path: String, keepingStepsUpTo step: Int) throws {
-        let fm = FileManager.default
-        var kept: [String] = []
-        if step > 0, let text = try? String(contentsOfFile: path, encoding: .utf8) {
-            for line in text.split(separator: "\n") {
-                if let data = line.data(using: .utf8), let r = try? JSONDecoder().decode(TrainingRecord.self, from: data), r.step <= step {
-                    kept.append(String(line))
-                }
-            }
-        }
-        let body = kept.isEmpty ? "" : kept.joined(separator: "\n") + "\n"
-        guard fm.createFile(atPath: path, contents: body.data(using: .utf8)), let h = FileHandle(forWritingAtPath: path) else {
-            throw CommandFailure("\(path): cannot write the training log")
-        }
-        h.seekToEndOfFile()
-        handle = h
-        encoder.outputFormatting = [.sortedKeys]
-    }
-
-    func append(_ r: TrainingRecord) throws {
-        var data = try encoder.encode(r)
-        data.append(0x0A)
-        handle.write(data)
-    }
-
-    deinit { try? handle.close() }
 }
 
 fileprivate func stderrLine(_ s: String) {

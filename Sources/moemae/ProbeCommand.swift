@@ -91,15 +91,11 @@ func checkOutput(_ path: String, overwrite: Bool) throws {
     }
 }
 
-/// Warns (stderr) when the embeddings' model-input encoding (`hour_policy`, `metadata` in their
-/// metadata) differs from the one the probe was fitted on: its scores are then computed on other
-/// features than it learned. Unknown on either side: no warning.
+/// Warns (stderr) when the embeddings' model-input encoding differs from the one the probe was fitted
+/// on (``ModelInputResolver/mismatches(probe:probePath:table:embeddingsPath:)``).
 func warnIfEncodingDiffers(probe: LinearProbe, probePath: String, table: EmbeddingTable, embeddingsPath: String) {
-    if let fitted = probe.inputHourPolicy, let used = table.metadata["hour_policy"], fitted != used {
-        FileHandle.standardError.write(Data("warning: \(probePath) was fitted on embeddings made with hour policy \(fitted), but \(embeddingsPath) was made with \(used); its scores are not comparable (tile with --hour \(fitted) and embed again)\n".utf8))
-    }
-    if let fitted = probe.inputMetadata, let used = table.metadata["metadata"], (fitted ? "true" : "false") != used {
-        FileHandle.standardError.write(Data("warning: \(probePath) was fitted on embeddings made \(fitted ? "with" : "without") metadata (week, hour, lat, lon), but \(embeddingsPath) was made \(used == "true" ? "with" : "without") it; its scores are not comparable\n".utf8))
+    for w in ModelInputResolver.mismatches(probe: probe, probePath: probePath, table: table, embeddingsPath: embeddingsPath) {
+        FileHandle.standardError.write(Data("warning: \(w)\n".utf8))
     }
 }
 
@@ -167,8 +163,7 @@ extension ProbeCommand {
                                                   weightsSHA256: hash, source: source.labels)
             var probe = fitted
             // The model-input encoding of the training embeddings: `map` encodes scenes the same way.
-            probe.inputHourPolicy = table.metadata["hour_policy"].flatMap { ["utc", "published"].contains($0) ? $0 : nil }
-            probe.inputMetadata = table.metadata["metadata"].flatMap { $0 == "true" ? true : $0 == "false" ? false : nil }
+            (probe.inputHourPolicy, probe.inputMetadata) = ModelInputResolver.recorded(in: table)
             if !report.droppedClasses.isEmpty {
                 printNotes(["classes without a training tile are left out of the probe: " + report.droppedClasses.joined(separator: ", ")])
             }

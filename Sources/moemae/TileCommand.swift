@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import Landsat
 import Tiling
 import Diagnostics
 
@@ -56,7 +57,8 @@ struct TileCommand: ParsableCommand {
     static let existingOutputAdvice = "choose another --out folder or pass --overwrite to replace it"
 
     func run() throws {
-        let options = TilingOptions(tileSize: tileSize, edge: edge, minValid: minValid, hourPolicy: input.hour ?? .utc, metadata: !input.noMetadata)
+        let recorded = ModelInputResolver.tiling(hour: input.hour, noMetadata: input.noMetadata)
+        let options = TilingOptions(tileSize: tileSize, edge: edge, minValid: minValid, hourPolicy: recorded.hour, metadata: recorded.metadata)
         // Ctrl-C / SIGTERM: stop at the next tile row, remove the temporary folder, exit 130 / 143.
         let token = CancellationToken()
         let signals = SignalCancellation(token: token)
@@ -67,25 +69,12 @@ struct TileCommand: ParsableCommand {
             if FileManager.default.fileExists(atPath: out) && !output.overwrite {
                 throw OutputExists(path: out, hint: Self.existingOutputAdvice)
             }
-            var sources: [SceneSource] = []
-            for path in scenes {
-                if BigEarthNetFolder.isBigEarthNetFolder(path) {
-                    let folder = try BigEarthNetFolder(path: path)
-                    if !folder.unlabelled.isEmpty {
-                        FileHandle.standardError.write(Data("warning: \(path): skipping \(folder.unlabelled.count) image(s) without a label file (no acquisition time): \(folder.unlabelled.prefix(5).joined(separator: ", "))\(folder.unlabelled.count > 5 ? ", …" : "")\n".utf8))
-                    }
-                    sources += try folder.sources(tileSize: tileSize)
-                } else {
-                    // Scene folders, MTL files, STAC Items / ItemCollections and remote prefixes (docs/cloud.md).
-                    for entry in try RemoteScenes.open(path, warn: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
-                        let s = try entry.result.get()
-                        if !s.modelReady && !quiet {
-                            FileHandle.standardError.write(Data("note: \(s.id) is not Collection 2 Level-2 surface reflectance SR_B1…SR_B7; it is tiled as \(s.bands.map(\.name).joined(separator: ",")) and marked model_ready=false (see docs/bands.md)\n".utf8))
-                        }
-                        sources.append(s)
-                    }
-                }
-            }
+            // The library decides what each path is (scene folder, MTL file, BigEarthNet folder, STAC Item or
+            // collection, remote prefix: Tiling.SceneInput).
+            let inputs = try SceneInputs.open(paths: scenes, tileSize: tileSize)
+            for w in inputs.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
+            if !quiet { for n in inputs.notes { FileHandle.standardError.write(Data("note: \(n)\n".utf8)) } }
+            let sources = try inputs.sources()
             var written = 0
             let manifest = try DatasetBuilder.build(sources: sources, output: out, options: options, layout: format, shardSize: shardSize,
                                                     overwrite: output.overwrite, progress: { scene, row, rows, tiles in

@@ -1,4 +1,5 @@
 import Foundation
+import Landsat
 import SafeTensors
 import XCTest
 @testable import MoEMAE
@@ -108,10 +109,10 @@ final class WeightsLoadingTests: XCTestCase {
     }
 
     func testHourPolicies() {
-        XCTAssertEqual(HourEncoding.published.modelHour(16.3227), 1)
-        XCTAssertEqual(HourEncoding.published.modelHour(9.5), 0)
-        XCTAssertEqual(HourEncoding.published.modelHour(10.17), 1)
-        XCTAssertEqual(HourEncoding.utc.modelHour(16.3227), 16.3227)
+        XCTAssertEqual(HourPolicy.published.modelHour(16.3227), 1)
+        XCTAssertEqual(HourPolicy.published.modelHour(9.5), 0)
+        XCTAssertEqual(HourPolicy.published.modelHour(10.17), 1)
+        XCTAssertEqual(HourPolicy.utc.modelHour(16.3227), 16.3227)
         let m = InputEncoding(hour: .published).metadataVector(week: 31, hour: 16.3227, lat: 45, lon: -90)
         XCTAssertEqual(m[2], Float(sin(2 * Double.pi / 24)))
         XCTAssertEqual(InputEncoding(metadata: false).metadataVector(week: 31, hour: 16, lat: 45, lon: -90), [Float](repeating: 0, count: 8))

@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 import XCTest
 @testable import Pipeline
@@ -150,8 +151,13 @@ final class StagePipelineTests: XCTestCase {
     /// was written: it names those scenes and says how to finish.
     func testInterruptionAfterCompletedScenesNamesThem() {
         let e = PipelineInterrupted(reason: .signal(SIGINT), completedScenes: ["LC08_A", "LC08_B"])
+        // The library says what happened; `moemae map` adds how to finish with its flag.
         XCTAssertEqual(e.description, "interrupted by SIGINT; the unfinished scene was not written under a final name; "
+                       + "2 scene(s) completed before it kept their outputs (LC08_A, LC08_B)")
+        XCTAssertEqual(e.withHint("run the same command with --resume to map the rest").description,
+                       "interrupted by SIGINT; the unfinished scene was not written under a final name; "
                        + "2 scene(s) completed before it kept their outputs (LC08_A, LC08_B); run the same command with --resume to map the rest")
         XCTAssertFalse(e.description.contains("nothing was written"))
+        XCTAssertEqual(e.kind, .interrupted)
     }
 }

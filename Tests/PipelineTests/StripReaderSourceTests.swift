@@ -1,5 +1,6 @@
 import Foundation
 import GeoRaster
+import Landsat
 import Tiling
 import XCTest
 @testable import Pipeline
@@ -30,9 +31,10 @@ final class StripReaderSourceTests: XCTestCase {
 
     func scene(_ id: String, acquired: String) -> SceneSource {
         let dir = repositoryRoot().appendingPathComponent("../shared/data/scenes/\(id)").standardized.path
-        return SceneSource(id: id, sensor: "OLI_TIRS", spacecraft: "LANDSAT_8", collection: "02", level: "L2SP", acquired: acquired,
-                           week: 0, hour: 1.0104, bands: (1...7).map { .init(name: "SR_B\($0)", path: "\(dir)/\(id)_SR_B\($0).TIF") },
-                           qaFile: "\(dir)/\(id)_QA_PIXEL.TIF", modelReady: true)
+        let facts = SceneFacts(id: id, spacecraft: .landsat(8), sensor: .oliTirs, collection: .collection2, processingLevel: .l2sp,
+                               acquisition: AcquisitionTime(iso8601: acquired)!)
+        return SceneSource(facts: facts, week: 0, hour: 1.0104, bands: (1...7).map { .init(name: "SR_B\($0)", path: "\(dir)/\(id)_SR_B\($0).TIF") },
+                           qaFile: "\(dir)/\(id)_QA_PIXEL.TIF", readiness: .ready)
     }
 
     func testPolarSceneMapsWithItsOwnCRSAndSkipsFill() throws {
@@ -40,7 +42,7 @@ final class StripReaderSourceTests: XCTestCase {
         var src = scene(id, acquired: "2019-11-29T01:00:37.5764700Z")
         src.week = 48
         let source = try StripReaderSource(scene: src)
-        let scene = try source.mapScene()
+        let scene = source.mapScene()
         XCTAssertEqual(scene.acquired.timeIntervalSince1970, 1_574_989_237.576, accuracy: 0.001)
         XCTAssertEqual(scene.platform, "landsat-8")
         let layout = MapOutputLayout(gridRows: source.gridRows, gridCols: source.gridCols, expertsPerLayer: [3, 3],

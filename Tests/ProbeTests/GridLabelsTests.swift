@@ -1,5 +1,6 @@
 import Foundation
 import GeoRaster
+import Landsat
 import Tiling
 import XCTest
 @testable import Probe
@@ -25,11 +26,12 @@ final class GridLabelsTests: XCTestCase {
         let ds = try RasterDataset(path: Self.band1)
         let crs = try XCTUnwrap(try ds.crs())
         let gt = try XCTUnwrap(ds.geoTransform)
+        let facts = SceneFacts(id: "LC08_L2SP_008059_20191201_20200825_02_T1", spacecraft: .landsat(8), sensor: .oliTirs,
+                               collection: .collection2, processingLevel: .l2sp, acquisition: AcquisitionTime(iso8601: "2019-12-01T15:20:00Z")!)
         let scene = DatasetManifest.Scene(
-            id: "LC08_L2SP_008059_20191201_20200825_02_T1", sensor: "OLI_TIRS", spacecraft: "LANDSAT_8", collection: "02",
-            level: "L2SP", acquired: "2019-12-01T15:20:00Z", crsWKT2: crs.wkt2, epsg: crs.epsg, geotransform: gt.gdal,
+            facts: facts, crsWKT2: crs.wkt2, epsg: crs.epsg, geotransform: gt.gdal,
             width: ds.width, height: ds.height, gridRows: 12, gridCols: 12, files: [Self.band1], modelReady: true)
-        let manifest = DatasetManifest(tileSize: 40, bands: DatasetManifest.modelBands, edge: .drop, hourPolicy: .utc,
+        let manifest = DatasetManifest(tileSize: 40, bands: LandsatBandSet.modelBandNames, edge: .drop, hourPolicy: .utc,
                                        metadata: true, minValid: 0, shards: [], scenes: [scene])
         return (manifest, crs, gt)
     }

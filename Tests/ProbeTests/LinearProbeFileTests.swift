@@ -1,4 +1,5 @@
 import Foundation
+import Landsat
 import SafeTensors
 import XCTest
 @testable import Probe
@@ -115,14 +116,14 @@ final class LinearProbeFileTests: XCTestCase {
     /// embeddings file) survives a round trip, and bad values are refused naming the file.
     func testInputEncodingRoundTripAndBadValues() throws {
         var probe = sampleProbe(task: .multiclass)
-        probe.inputHourPolicy = "published"
+        probe.inputHourPolicy = .published
         probe.inputMetadata = false
         XCTAssertEqual(probe.fileMetadata["hour_policy"], "published")
         XCTAssertEqual(probe.fileMetadata["metadata"], "false")
         let path = folder.appendingPathComponent("p.safetensors").path
         try probe.write(to: path)
         let back = try LinearProbe(contentsOf: path)
-        XCTAssertEqual(back.inputHourPolicy, "published")
+        XCTAssertEqual(back.inputHourPolicy, .published)
         XCTAssertEqual(back.inputMetadata, false)
         XCTAssertEqual(back, probe)
         XCTAssertNil(sampleProbe(task: .multiclass).fileMetadata["hour_policy"], "unknown encoding: no key")

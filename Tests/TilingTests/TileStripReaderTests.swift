@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import GeoRaster
+import Landsat
 @testable import Tiling
 
 final class TileStripReaderTests: XCTestCase {
@@ -49,10 +50,11 @@ final class TileStripReaderTests: XCTestCase {
     func testValidityFollowsFillDNAndQABit0() throws {
         // The Greenland scene has fill (DN 0) outside its rotated footprint.
         let id = "LC08_L2SP_005009_20150710_20200908_02_T2"
-        let source = SceneSource(id: id, sensor: "OLI_TIRS", spacecraft: "LANDSAT_8", collection: "C2", level: "L2SP",
-                                 acquired: "2015-07-10T00:00:00Z", week: 28, hour: 0,
+        let facts = SceneFacts(id: id, spacecraft: .landsat(8), sensor: .oliTirs, collection: .collection2, processingLevel: .l2sp,
+                               acquisition: AcquisitionTime(iso8601: "2015-07-10T00:00:00Z")!)
+        let source = SceneSource(facts: facts, week: 28, hour: 0,
                                  bands: (1...7).map { SceneSource.BandFile(name: "SR_B\($0)", path: scenePath(id, "SR_B\($0).TIF")) },
-                                 qaFile: scenePath(id, "QA_PIXEL.TIF"), modelReady: true)
+                                 qaFile: scenePath(id, "QA_PIXEL.TIF"), readiness: .ready)
         let reader = try TileStripReader(source: source, options: TilingOptions())
         let qaDS = try RasterDataset(path: scenePath(id, "QA_PIXEL.TIF"))
         var sawInvalid = false, sawValid = false
@@ -111,10 +113,11 @@ final class TileStripReaderTests: XCTestCase {
         let cornerLats = ["CORNER_UL_LAT_PRODUCT", "CORNER_UR_LAT_PRODUCT", "CORNER_LL_LAT_PRODUCT", "CORNER_LR_LAT_PRODUCT"]
             .compactMap { mtlValue(mtl, $0).flatMap(Double.init) }
         XCTAssertEqual(cornerLats.count, 4)
-        let source = SceneSource(id: antarctic, sensor: "OLI_TIRS", spacecraft: "LANDSAT_8", collection: "C2", level: "L2SR",
-                                 acquired: "2019-11-29T00:00:00Z", week: 48, hour: 0,
+        let facts = SceneFacts(id: antarctic, spacecraft: .landsat(8), sensor: .oliTirs, collection: .collection2, processingLevel: .l2sr,
+                               acquisition: AcquisitionTime(iso8601: "2019-11-29T00:00:00Z")!)
+        let source = SceneSource(facts: facts, week: 48, hour: 0,
                                  bands: (1...7).map { SceneSource.BandFile(name: "SR_B\($0)", path: scenePath(antarctic, "SR_B\($0).TIF")) },
-                                 qaFile: scenePath(antarctic, "QA_PIXEL.TIF"), modelReady: true)
+                                 qaFile: scenePath(antarctic, "QA_PIXEL.TIF"), readiness: .ready)
         let reader = try TileStripReader(source: source, options: TilingOptions())
         var lats: [Double] = []
         for r in 0..<reader.grid.rows { for c in 0..<reader.grid.cols { lats.append(try reader.locator.metadata(row: r, col: c).lat) } }
@@ -212,7 +215,7 @@ final class LandsatSceneTilingTests: XCTestCase {
         XCTAssertEqual(source.id, preCollection)
         XCTAssertEqual(source.week, 32)
         XCTAssertEqual(source.hour, 16 + 19.0 / 60 + 21.7917421 / 3600, accuracy: 1e-9)  // 16.3227…
-        XCTAssertEqual(source.acquired, "2015-08-04T16:19:21.79Z")
+        XCTAssertEqual(source.facts.acquisition.iso8601, "2015-08-04T16:19:21.79Z")
         XCTAssertEqual(source.bands.count, 7)
         XCTAssertFalse(source.modelReady)
         let pad = try TileStripReader(source: source, options: TilingOptions())

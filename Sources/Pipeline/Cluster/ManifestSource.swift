@@ -44,7 +44,7 @@ public enum ManifestSource {
             }
         }
         do {
-            let entries = try RemoteScenes.open(input, warn: warn)
+            let entries = try openInput(input, warn: warn)
             if entries.count == 1 {
                 return [Candidate(source: input, result: entries[0].result.map { Opened(scene: $0) }.mapError { $0 as Error })]
             }
@@ -72,11 +72,23 @@ public enum ManifestSource {
             }
             return try openFeature(matches[0], collection: collection, warn: warn)
         }
-        let entries = try RemoteScenes.open(source, warn: warn)
+        let entries = try openInput(source, warn: warn)
         guard entries.count == 1 else {
             throw ClusterError(path: source, "holds \(entries.count) scenes, but a manifest line is one scene; plan the manifest again (collection items become <collection>#<item id>)")
         }
         return Opened(scene: try entries[0].result.get())
+    }
+
+    /// The scenes of an input through ``SceneInput`` (the one decision of what an input is); `warn` gets
+    /// its warnings with the `warning: ` prefix. A patch folder is not a scene source.
+    static func openInput(_ input: String, warn: (String) -> Void) throws -> [SceneInputs.Entry] {
+        let kind = SceneInput(path: input)
+        guard kind.isWholeScene else {
+            throw ClusterError(path: input, "is a BigEarthNet-style patch folder (images/ and labels/), not a Landsat scene")
+        }
+        let opened = try kind.open()
+        for w in opened.warnings { warn("warning: " + w) }
+        return opened.entries
     }
 
     /// `collection.json#item` → (`collection.json`, `item`): the first `#` that follows a `.json` name
@@ -116,7 +128,7 @@ public enum ManifestSource {
         do { item = try STACSceneItem(object: object, location: collection) } catch let e as LandsatError {
             throw TilingError(path: "\(collection)#\((object["id"] as? String) ?? "?")", e.message)
         }
-        let scene = try RemoteScenes.fromItem(item, warn: warn)
+        let scene = try RemoteScenes.fromItem(item, warn: { warn("warning: " + $0) })
         let json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         return Opened(scene: scene, featureJSON: json, collection: RemoteLocation.gdalPath(collection))
     }

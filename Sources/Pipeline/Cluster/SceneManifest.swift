@@ -142,7 +142,7 @@ public struct SceneManifest: Equatable, Sendable {
         let rasters = try SceneRasters(source: source)
         let crsText = rasters.crs.epsg.map { "EPSG:\($0)" } ?? rasters.crs.wkt2
         let rows = (rasters.height + tileSize - 1) / tileSize, cols = (rasters.width + tileSize - 1) / tileSize
-        return ManifestEntry(index: 0, id: source.id, source: path, acquired: source.acquired, crs: crsText, epsg: rasters.crs.epsg,
+        return ManifestEntry(index: 0, id: source.id, source: path, acquired: source.facts.acquisition.iso8601, crs: crsText, epsg: rasters.crs.epsg,
                              grid: .init(width: rasters.width, height: rasters.height, geotransform: rasters.geoTransform.gdal),
                              tileSize: tileSize, estimatedTiles: rows * cols, contentSHA256: try contentHash(of: opened))
     }
