@@ -46,6 +46,21 @@ enum GDALCall {
         return try withExtendedLifetime(log) { try body(log) }
     }
 
+    /// Runs `body` (an open of `path`) with GDAL allowed to list the folder of a local `path`, so that
+    /// side-car files (`.aux.xml` with category names and statistics, `.ovr`) are found. Remote reads set
+    /// `GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR` for the whole process (``CloudConfiguration``); without
+    /// this thread-local override a process that has read from S3 would then lose the PAM side-car of
+    /// every local file it reopens (a COG written from its intermediate GeoTIFF would lose its class names).
+    /// `/vsi…` paths keep the process setting.
+    static func withSiblingFiles<T>(of path: String, _ body: () throws -> T) rethrows -> T {
+        guard !path.hasPrefix("/vsi") else { return try body() }
+        let key = "GDAL_DISABLE_READDIR_ON_OPEN"
+        let previous = CPLGetThreadLocalConfigOption(key, nil).map { String(cString: $0) }
+        CPLSetThreadLocalConfigOption(key, "NO")
+        defer { CPLSetThreadLocalConfigOption(key, previous) }
+        return try body()
+    }
+
     /// Opens `path` read-only with `GDALOpenEx` (`kind`: `GDAL_OF_RASTER` or `GDAL_OF_VECTOR`, gdal.h) and
     /// verbose errors. Throws ``GeoRasterError`` `.open` naming the file: "no such file" when it does not
     /// exist (GDAL virtual paths `/vsi…` are passed to GDAL unchecked), else `failure` with `hint` and
@@ -56,7 +71,7 @@ enum GDALCall {
         }
         let flags = UInt32(kind) | UInt32(GDAL_OF_READONLY) | UInt32(GDAL_OF_VERBOSE_ERROR)
         return try run { log in
-            guard let h = GDALOpenEx(path, flags, nil, nil, nil) else {
+            guard let h = withSiblingFiles(of: path, { GDALOpenEx(path, flags, nil, nil, nil) }) else {
                 throw GeoRasterError(.open, path: path, failure, hint: hint, libraryMessages: log.messages)
             }
             return h

@@ -24,7 +24,7 @@ public enum PalettedVRT {
     /// can be moved together) with the given palettes. Throws ``GeoRasterError`` with GDAL's message.
     public static func write(source sourcePath: String, to vrtPath: String, palettes: [BandPalette]) throws {
         try GDALCall.run { log in
-            guard let src = GDALOpenEx(sourcePath, UInt32(GDAL_OF_RASTER) | UInt32(GDAL_OF_READONLY), nil, nil, nil) else {
+            guard let src = GDALCall.withSiblingFiles(of: sourcePath, { GDALOpenEx(sourcePath, UInt32(GDAL_OF_RASTER) | UInt32(GDAL_OF_READONLY), nil, nil, nil) }) else {
                 throw GeoRasterError(.open, path: sourcePath, "cannot open to describe it in a VRT", libraryMessages: log.messages)
             }
             defer { GDALClose(src) }

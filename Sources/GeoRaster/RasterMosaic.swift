@@ -61,7 +61,7 @@ public enum RasterMosaic {
                 var handles: [GDALDatasetH?] = []
                 defer { for h in handles { GDALClose(h) } }
                 for s in sources {
-                    guard let h = GDALOpenEx(s, UInt32(GDAL_OF_RASTER) | UInt32(GDAL_OF_READONLY) | UInt32(GDAL_OF_VERBOSE_ERROR), nil, nil, nil) else {
+                    guard let h = GDALCall.withSiblingFiles(of: s, { GDALOpenEx(s, UInt32(GDAL_OF_RASTER) | UInt32(GDAL_OF_READONLY) | UInt32(GDAL_OF_VERBOSE_ERROR), nil, nil, nil) }) else {
                         throw GeoRasterError(.open, path: s, "cannot open for the mosaic", libraryMessages: log.messages)
                     }
                     handles.append(h)
@@ -94,7 +94,7 @@ public enum RasterMosaic {
     /// (when it has them). GDAL keeps them in the target itself (VRT) or in its `.aux.xml` sidecar (GeoTIFF).
     static func copyPalettes(from source: String, to target: String) throws {
         try GDALCall.run { log in
-            guard let src = GDALOpenEx(source, UInt32(GDAL_OF_RASTER) | UInt32(GDAL_OF_READONLY), nil, nil, nil) else {
+            guard let src = GDALCall.withSiblingFiles(of: source, { GDALOpenEx(source, UInt32(GDAL_OF_RASTER) | UInt32(GDAL_OF_READONLY), nil, nil, nil) }) else {
                 throw GeoRasterError(.open, path: source, "cannot open to read its colour tables", libraryMessages: log.messages)
             }
             defer { GDALClose(src) }

@@ -211,7 +211,7 @@ public final class RasterWriter {
                 throw GeoRasterError(.write, path: path, "GDAL has no COG driver (GDAL ≥ 3.1 needed)")
             }
             let copyErrors: [String] = GDALCall.run { log in
-                guard let src = GDALOpenEx(working, UInt32(GDAL_OF_RASTER) | UInt32(GDAL_OF_READONLY), nil, nil, nil) else {
+                guard let src = GDALCall.withSiblingFiles(of: working, { GDALOpenEx(working, UInt32(GDAL_OF_RASTER) | UInt32(GDAL_OF_READONLY), nil, nil, nil) }) else {
                     return ["cannot reopen the intermediate GeoTIFF"] + log.messages
                 }
                 defer { GDALClose(src) }
