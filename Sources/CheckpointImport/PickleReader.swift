@@ -57,7 +57,10 @@ private struct PickleMachine {
     /// or a reference to a mutable heap object.
     indirect enum Item {
         case value(PickleValue)
-        case tuple([Item])
+        /// A tuple and how deeply tuples nest in it (1 for a tuple of plain values), kept so that the
+        /// ``PickleReader/maxNesting`` limit is enforced while tuples are built (a file of repeated TUPLE1
+        /// opcodes would otherwise build a value nested a million deep, whose release recurses past the stack).
+        case tuple([Item], depth: Int)
         case ref(Int)
     }
 
@@ -179,6 +182,17 @@ private struct PickleMachine {
 
     // MARK: containers
 
+    /// A tuple of `items`, refused when tuples would nest deeper than ``PickleReader/maxNesting``.
+    func makeTuple(_ items: [Item]) throws -> Item {
+        var depth = 1
+        for case let .tuple(_, d) in items { depth = max(depth, d + 1) }
+        guard depth <= PickleReader.maxNesting else {
+            throw malformed("tuples nest deeper than \(PickleReader.maxNesting) levels; checkpoints never do")
+        }
+        return .tuple(items, depth: depth)
+    }
+
+
     mutating func append(_ items: [Item], to target: Item) throws {
         guard case let .ref(id) = target, case var .list(list) = heap[id] else {
             throw malformed("APPEND/APPENDS target is not a list")
@@ -213,7 +227,7 @@ private struct PickleMachine {
     func hashableKey(_ item: Item) throws -> PickleValue {
         switch item {
         case let .value(v): return v
-        case let .tuple(items): return .tuple(try items.map(hashableKey))
+        case let .tuple(items, _): return .tuple(try items.map(hashableKey))
         case .ref: throw malformed("unhashable dictionary key (a list or dict)")
         }
     }
@@ -226,7 +240,7 @@ private struct PickleMachine {
         guard depth < PickleReader.maxNesting else { throw malformed("objects nest deeper than \(PickleReader.maxNesting) levels; checkpoints never do") }
         switch item {
         case let .value(v): return v
-        case let .tuple(items):
+        case let .tuple(items, _):
             return .tuple(try items.map { try resolve($0, cache: &cache, active: &active, depth: depth + 1) })
         case let .ref(id):
             if let v = cache[id] { return v }
@@ -257,7 +271,7 @@ private struct PickleMachine {
         guard case let .value(.global(g)) = callable else {
             throw malformed("REDUCE on a \(describe(callable)), which is not a whitelisted callable")
         }
-        guard case let .tuple(args) = argsItem else { throw malformed("REDUCE arguments are not a tuple") }
+        guard case let .tuple(args, _) = argsItem else { throw malformed("REDUCE arguments are not a tuple") }
         switch g {
         case .orderedDict:
             guard args.isEmpty else {
@@ -312,7 +326,7 @@ private struct PickleMachine {
     }
 
     func intTuple(_ item: Item, what: String) throws -> [Int] {
-        guard case let .tuple(items) = item else { throw badTensor("\(what) is not a tuple") }
+        guard case let .tuple(items, _) = item else { throw badTensor("\(what) is not a tuple") }
         return try items.map {
             guard case let .value(.int(i)) = $0 else { throw badTensor("\(what) holds a non-integer") }
             return i
@@ -321,7 +335,7 @@ private struct PickleMachine {
 
     /// `('storage', torch.<Type>Storage, key, location, numel)` (`torch/serialization.py`).
     func persistentLoad(_ pid: Item) throws -> PickleValue {
-        guard case let .tuple(f) = pid, f.count == 5,
+        guard case let .tuple(f, _) = pid, f.count == 5,
               case .value(.string("storage")) = f[0] else {
             throw badTensor("persistent id is not a ('storage', type, key, location, numel) tuple")
         }
@@ -418,18 +432,18 @@ private struct PickleMachine {
                 let n = try readLength(op == .binBytes ? 4 : op == .shortBinBytes ? 1 : 8)
                 stack.append(.value(.bytes(Array(try readBytes(n)))))
             case .emptyTuple:
-                stack.append(.tuple([]))
+                stack.append(try makeTuple([]))
             case .tuple:
-                stack.append(.tuple(try popToMark()))
+                stack.append(try makeTuple(try popToMark()))
             case .tuple1:
                 let a = try pop()
-                stack.append(.tuple([a]))
+                stack.append(try makeTuple([a]))
             case .tuple2:
                 let b = try pop(), a = try pop()
-                stack.append(.tuple([a, b]))
+                stack.append(try makeTuple([a, b]))
             case .tuple3:
                 let c = try pop(), b = try pop(), a = try pop()
-                stack.append(.tuple([a, b, c]))
+                stack.append(try makeTuple([a, b, c]))
             case .emptyList:
                 stack.append(newHeapObject(.list([])))
             case .list:

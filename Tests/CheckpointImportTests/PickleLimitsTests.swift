@@ -30,4 +30,11 @@ final class PickleLimitsTests: XCTestCase {
         while case let .tuple(items) = v, items.count == 1 { v = items[0]; depth += 1 }
         XCTAssertEqual(depth, PickleReader.maxNesting - 1)
     }
+
+    /// A million TUPLE1 opcodes keep one entry on the stack but would build a value nested a million deep,
+    /// whose release recurses past the thread's stack: refused while it is built, at the nesting limit.
+    func testAMillionNestedTuplesAreRefusedWhileBuilt() {
+        let tuple1 = PickleOpcode.tuple1.rawValue
+        assertRefused(proto + [none] + [UInt8](repeating: tuple1, count: 1 << 20) + [stop], "nest deeper")
+    }
 }
