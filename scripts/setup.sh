@@ -9,6 +9,10 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# kubectl (Debian's kubernetes-client): the cluster test parses the Kubernetes Indexed Job recipe offline
+# (kubectl label --local). Any kubectl already on PATH will do; installing Debian's over another package's
+# would clash on /usr/bin/kubectl.
+command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
