@@ -1,8 +1,9 @@
 // Hand-vectorised kernels of the MoE-MAE engine (see include/moemae_kernels.h).
 //
-// The AVX2+FMA functions carry `__attribute__((target("avx2,fma")))`, so only they are compiled for
-// those instructions; which implementation runs is decided once per process from `cpuid`
-// (`__builtin_cpu_supports`, which also checks that the OS saves the YMM registers).
+// The AVX2+FMA functions carry `__attribute__((target("avx2,fma")))` and the AVX-512 ones
+// `__attribute__((target("avx512f,avx2,fma")))`, so only they are compiled for those instructions;
+// which implementation runs is decided once per process from `cpuid` (`__builtin_cpu_supports`,
+// which also checks that the OS saves the YMM, respectively ZMM and opmask, registers).
 #include "moemae_kernels.h"
 
 #include <stdint.h>
@@ -434,40 +435,207 @@ MK_AVX2 static void attention_avx2(const float *qkv, int ldq, int tokens, int he
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// AVX-512 implementations (AVX512F; chosen only when the CPU has it and the OS saves the ZMM state).
+// On Zen 4 a ZMM instruction runs as two 256-bit halves, so these gain from fewer instructions
+// (embedded broadcasts, 16 lanes per loop step, no lanes wasted on an 18-wide head), not from a wider
+// FMA unit.
+
+#define MK_AVX512 __attribute__((target("avx512f,avx2,fma")))
+
+/// mk_exp8 with 16 lanes: the same operations in the same order, so the same result per lane.
+MK_AVX512 static inline __m512 mk_exp16(__m512 x) {
+    x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f));
+    x = _mm512_min_ps(x, _mm512_set1_ps(88.3f));
+    const __m512 magic = _mm512_set1_ps(12582912.0f);
+    __m512 t = _mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), magic);
+    __m512 fx = _mm512_sub_ps(t, magic);
+    __m512 r = _mm512_fnmadd_ps(fx, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fmadd_ps(fx, _mm512_set1_ps(2.12194440e-4f), r);
+    __m512 z = _mm512_mul_ps(r, r);
+    __m512 y = _mm512_set1_ps(1.9875691500e-4f);
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507e-3f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073e-3f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894e-2f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459e-1f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201e-1f));
+    y = _mm512_add_ps(_mm512_fmadd_ps(y, z, r), _mm512_set1_ps(1.0f));
+    __m512i n = _mm512_sub_epi32(_mm512_castps_si512(t), _mm512_castps_si512(magic));
+    n = _mm512_slli_epi32(_mm512_add_epi32(n, _mm512_set1_epi32(127)), 23);
+    return _mm512_mul_ps(y, _mm512_castsi512_ps(n));
+}
+
+// Attention with 16 queries per vector (one per lane) for a head width HD known at compile time.
+// Scores: for a block of 16 queries, keys 8 at a time in 8 accumulators, one embedded-broadcast
+// FMA per key and head column. Softmax: lane-wise, as in the AVX2 kernel. Weighted values with the
+// queries still in the lanes: HD accumulators (one per head column), per key one vector of 16
+// probabilities times a broadcast of v[j, d]; the HD × 16 result is scaled by 1/Σ and transposed
+// into the output through a small buffer. Query head h reads KV group h mod groups.
+#define MK_ATTENTION512(HD)                                                                                 \
+    MK_AVX512 static void attention512_##HD(const float *qkv, int ldq, int tokens, int heads, int groups,      \
+                                            float scale, float *out, int ldo, float *scratch) {               \
+        const int tp = (tokens + 15) & ~15;                                                                 \
+        float *qt = scratch;              /* [HD][tp]: one head's queries, transposed, zero-padded */      \
+        float *p = qt + (long)HD * tp;    /* [tokens][16]: scores, then e^(s - max), of one block */       \
+        float *tr = p + (long)tokens * 16; /* [HD][16]: the block's output before the transpose */          \
+        float *kt = tr + 16L * HD;        /* [HD][tp]: the head's keys, transposed */                      \
+        const __m512 sc = _mm512_set1_ps(scale);                                                            \
+        const float *kbase = qkv + (long)heads * HD;                                                        \
+        const float *vbase = kbase + (long)groups * HD;                                                     \
+        for (int h = 0; h < heads; h++) {                                                                   \
+            const int g = h % groups;                                                               \
+            const float *q = qkv + (long)h * HD, *k = kbase + (long)g * HD, *v = vbase + (long)g * HD;      \
+            for (int i = 0; i < tokens; i++)                                                                \
+                for (int d = 0; d < HD; d++) qt[(long)d * tp + i] = q[(long)i * ldq + d];                   \
+            for (int i = tokens; i < tp; i++)                                                               \
+                for (int d = 0; d < HD; d++) qt[(long)d * tp + i] = 0;                                      \
+            for (int i = 0; i < tokens; i++)                                                                \
+                for (int d = 0; d < HD; d++) kt[(long)d * tp + i] = k[(long)i * ldq + d];                   \
+            for (int ib = 0; ib < tokens; ib += 16) {                                                       \
+                __m512 m = _mm512_set1_ps(-3.4e38f);                                                        \
+                int j = 0;                                                                                  \
+                for (; j + 8 <= tokens; j += 8) {                                                           \
+                    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0; \
+                    for (int d = 0; d < HD; d++) {                                                          \
+                        __m512 qv = _mm512_loadu_ps(qt + (long)d * tp + ib);                                \
+                        const float *kd = kt + (long)d * tp + j;                                            \
+                        a0 = _mm512_fmadd_ps(qv, _mm512_set1_ps(kd[0]), a0);                                \
+                        a1 = _mm512_fmadd_ps(qv, _mm512_set1_ps(kd[1]), a1);                                \
+                        a2 = _mm512_fmadd_ps(qv, _mm512_set1_ps(kd[2]), a2);                                \
+                        a3 = _mm512_fmadd_ps(qv, _mm512_set1_ps(kd[3]), a3);                                \
+                        a4 = _mm512_fmadd_ps(qv, _mm512_set1_ps(kd[4]), a4);                                \
+                        a5 = _mm512_fmadd_ps(qv, _mm512_set1_ps(kd[5]), a5);                                \
+                        a6 = _mm512_fmadd_ps(qv, _mm512_set1_ps(kd[6]), a6);                                \
+                        a7 = _mm512_fmadd_ps(qv, _mm512_set1_ps(kd[7]), a7);                                \
+                    }                                                                                       \
+                    a0 = _mm512_mul_ps(a0, sc); a1 = _mm512_mul_ps(a1, sc); a2 = _mm512_mul_ps(a2, sc);     \
+                    a3 = _mm512_mul_ps(a3, sc); a4 = _mm512_mul_ps(a4, sc); a5 = _mm512_mul_ps(a5, sc);     \
+                    a6 = _mm512_mul_ps(a6, sc); a7 = _mm512_mul_ps(a7, sc);                                 \
+                    float *pj = p + 16 * (long)j;                                                           \
+                    _mm512_storeu_ps(pj, a0); _mm512_storeu_ps(pj + 16, a1); _mm512_storeu_ps(pj + 32, a2); \
+                    _mm512_storeu_ps(pj + 48, a3); _mm512_storeu_ps(pj + 64, a4); _mm512_storeu_ps(pj + 80, a5); \
+                    _mm512_storeu_ps(pj + 96, a6); _mm512_storeu_ps(pj + 112, a7);                          \
+                    m = _mm512_max_ps(m, _mm512_max_ps(_mm512_max_ps(_mm512_max_ps(a0, a1), _mm512_max_ps(a2, a3)), \
+                                                       _mm512_max_ps(_mm512_max_ps(a4, a5), _mm512_max_ps(a6, a7)))); \
+                }                                                                                           \
+                for (; j < tokens; j++) {                                                                   \
+                    const float *kj = k + (long)j * ldq;                                                    \
+                    __m512 a = _mm512_setzero_ps();                                                         \
+                    for (int d = 0; d < HD; d++)                                                            \
+                        a = _mm512_fmadd_ps(_mm512_loadu_ps(qt + (long)d * tp + ib), _mm512_set1_ps(kj[d]), a); \
+                    a = _mm512_mul_ps(a, sc);                                                               \
+                    _mm512_storeu_ps(p + 16 * (long)j, a);                                                  \
+                    m = _mm512_max_ps(m, a);                                                                \
+                }                                                                                           \
+                __m512 s0 = _mm512_setzero_ps(), s1 = s0;                                                   \
+                j = 0;                                                                                      \
+                for (; j + 2 <= tokens; j += 2) {                                                           \
+                    __m512 e0 = mk_exp16(_mm512_sub_ps(_mm512_loadu_ps(p + 16 * (long)j), m));              \
+                    __m512 e1 = mk_exp16(_mm512_sub_ps(_mm512_loadu_ps(p + 16 * (long)j + 16), m));         \
+                    _mm512_storeu_ps(p + 16 * (long)j, e0);                                                 \
+                    _mm512_storeu_ps(p + 16 * (long)j + 16, e1);                                            \
+                    s0 = _mm512_add_ps(s0, e0);                                                             \
+                    s1 = _mm512_add_ps(s1, e1);                                                             \
+                }                                                                                           \
+                for (; j < tokens; j++) {                                                                   \
+                    __m512 e = mk_exp16(_mm512_sub_ps(_mm512_loadu_ps(p + 16 * (long)j), m));               \
+                    _mm512_storeu_ps(p + 16 * (long)j, e);                                                  \
+                    s0 = _mm512_add_ps(s0, e);                                                              \
+                }                                                                                           \
+                const __m512 inv = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_add_ps(s0, s1));              \
+                __m512 acc[HD];                                                                             \
+                for (int d = 0; d < HD; d++) acc[d] = _mm512_setzero_ps();                                  \
+                for (j = 0; j < tokens; j++) {                                                              \
+                    const __m512 pj = _mm512_loadu_ps(p + 16 * (long)j);                                    \
+                    const float *vj = v + (long)j * ldq;                                                    \
+                    for (int d = 0; d < HD; d++) acc[d] = _mm512_fmadd_ps(pj, _mm512_set1_ps(vj[d]), acc[d]); \
+                }                                                                                           \
+                for (int d = 0; d < HD; d++) _mm512_storeu_ps(tr + 16 * d, _mm512_mul_ps(acc[d], inv));     \
+                const int rows = tokens - ib < 16 ? tokens - ib : 16;                                       \
+                for (int r = 0; r < rows; r++) {                                                            \
+                    float *o = out + (long)(ib + r) * ldo + (long)h * HD;                                   \
+                    for (int d = 0; d < HD; d++) o[d] = tr[16 * d + r];                                     \
+                }                                                                                           \
+            }                                                                                               \
+        }                                                                                                   \
+    }
+MK_ATTENTION512(16)
+MK_ATTENTION512(18)
+
+/// silu_avx2 with 16 lanes and a masked tail (the tail's lanes take the vector arithmetic too).
+MK_AVX512 static void silu_avx512(const float *h, float gate, float *dst, int n) {
+    const __m512 one = _mm512_set1_ps(1.0f), gv = _mm512_set1_ps(gate);
+    const __m512i sign = _mm512_set1_epi32((int)0x80000000);
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 x = _mm512_loadu_ps(h + i);
+        __m512 e = mk_exp16(_mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), sign)));
+        __m512 s = _mm512_div_ps(x, _mm512_add_ps(one, e));
+        _mm512_storeu_ps(dst + i, _mm512_fmadd_ps(gv, s, _mm512_loadu_ps(dst + i)));
+    }
+    if (i < n) {
+        const __mmask16 k = (__mmask16)((1u << (n - i)) - 1);
+        __m512 x = _mm512_maskz_loadu_ps(k, h + i);
+        __m512 e = mk_exp16(_mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), sign)));
+        __m512 s = _mm512_div_ps(x, _mm512_add_ps(one, e));
+        _mm512_mask_storeu_ps(dst + i, k, _mm512_fmadd_ps(gv, s, _mm512_maskz_loadu_ps(k, dst + i)));
+    }
+}
 #endif
 
 // ---------------------------------------------------------------------------------------------
 // Dispatch.
 
-static int mk_choice = -1;  // -1 not yet known, 0 portable, 1 AVX2+FMA
-static int mk_forced_portable = 0;
+static int mk_choice = -1;  // -1 not yet known, else MK_LEVEL_*
+static int mk_limit = 2;    // the highest level the tests allow (moemae_kernels_limit)
 
-static int mk_vector(void) {
+enum { MK_LEVEL_PORTABLE = 0, MK_LEVEL_AVX2 = 1, MK_LEVEL_AVX512 = 2 };
+
+/// The best level this CPU runs (once per process), capped by `mk_limit`.
+static int mk_level(void) {
     int c = __atomic_load_n(&mk_choice, __ATOMIC_RELAXED);
     if (c < 0) {
 #if MK_X86
+        // __builtin_cpu_supports checks the OS-saved register state too (XCR0: YMM for AVX2, ZMM and
+        // opmask for AVX-512F).
         __builtin_cpu_init();
-        c = (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? 1 : 0;
+        c = (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? MK_LEVEL_AVX2 : MK_LEVEL_PORTABLE;
+        if (c == MK_LEVEL_AVX2 && __builtin_cpu_supports("avx512f")) c = MK_LEVEL_AVX512;
 #else
-        c = 0;
+        c = MK_LEVEL_PORTABLE;
 #endif
         __atomic_store_n(&mk_choice, c, __ATOMIC_RELAXED);
     }
-    return c && !__atomic_load_n(&mk_forced_portable, __ATOMIC_RELAXED);
+    int limit = __atomic_load_n(&mk_limit, __ATOMIC_RELAXED);
+    return c < limit ? c : limit;
 }
 
-int moemae_kernels_vectorised(void) { return mk_vector(); }
+static int mk_vector(void) { return mk_level() >= MK_LEVEL_AVX2; }
 
-void moemae_kernels_force_portable(int on) { __atomic_store_n(&mk_forced_portable, on ? 1 : 0, __ATOMIC_RELAXED); }
+int moemae_kernels_vectorised(void) { return mk_level(); }
+
+void moemae_kernels_force_portable(int on) { moemae_kernels_limit(on ? MK_LEVEL_PORTABLE : MK_LEVEL_AVX512); }
+
+void moemae_kernels_limit(int level) {
+    __atomic_store_n(&mk_limit, level < 0 ? 0 : level > MK_LEVEL_AVX512 ? MK_LEVEL_AVX512 : level, __ATOMIC_RELAXED);
+}
 
 long moemae_attention_scratch_floats(int tokens, int hd) {
-    long tp = (tokens + 7) & ~7;
-    return (long)hd * tp + 8 * tp + 16 + tp;
+    long tp = (tokens + 7) & ~7, tp16 = (tokens + 15) & ~15;
+    long avx2 = (long)hd * tp + 8 * tp + 16 + tp;
+    long avx512 = 2L * hd * tp16 + 16L * tokens + 16L * hd;
+    return avx2 > avx512 ? avx2 : avx512;
 }
 
 void moemae_attention_tile(const float *qkv, int ldq, int tokens, int heads, int groups, int hd,
                            float scale, float *out, int ldo, float *scratch) {
 #if MK_X86
+    if (mk_level() >= MK_LEVEL_AVX512 && (hd == 16 || hd == 18)) {
+        if (hd == 16) attention512_16(qkv, ldq, tokens, heads, groups, scale, out, ldo, scratch);
+        else attention512_18(qkv, ldq, tokens, heads, groups, scale, out, ldo, scratch);
+        return;
+    }
     if (hd <= 24 && mk_vector()) {
         attention_avx2(qkv, ldq, tokens, heads, groups, hd, scale, out, ldo, scratch);
         return;
@@ -485,9 +653,26 @@ void moemae_softmax_rows(float *p, int rows, int cols, int ld) {
 
 void moemae_add_scaled_silu(const float *h, float gate, float *dst, int n) {
 #if MK_X86
-    if (mk_vector()) { silu_avx2(h, gate, dst, n); return; }
+    int level = mk_level();
+    if (level >= MK_LEVEL_AVX512) { silu_avx512(h, gate, dst, n); return; }
+    if (level >= MK_LEVEL_AVX2) { silu_avx2(h, gate, dst, n); return; }
 #endif
     silu_portable(h, gate, dst, n);
+}
+
+void moemae_add_gated_silu_rows(const float *hidden, int ldh, int rows, int n, const int32_t *token, const float *gate,
+                                float *dst, int ldd) {
+    int level = mk_level();
+    for (int r = 0; r < rows; r++) {
+        const float *hr = hidden + (long)r * ldh;
+        float *dr = dst + (long)token[r] * ldd;
+#if MK_X86
+        if (level >= MK_LEVEL_AVX512) { silu_avx512(hr, gate[r], dr, n); continue; }
+        if (level >= MK_LEVEL_AVX2) { silu_avx2(hr, gate[r], dr, n); continue; }
+#endif
+        silu_portable(hr, gate[r], dr, n);
+    }
+    (void)level;
 }
 
 void moemae_exp(const float *x, float *y, int n) {

@@ -71,10 +71,8 @@ public struct MixtureOfExperts: Sendable {
                 (ws.gathered + r * dim).update(from: ws.xn + Int(ws.listToken[start + r]) * dim, count: dim)
             }
             experts[j].forward(ws.gathered, ldx: dim, rows: n, into: ws.hidden, ldy: h)
-            for r in 0..<n {
-                VectorKernels.addScaledSiLU(ws.hidden + r * h, gate: ws.listGate[start + r],
-                                            into: mix + Int(ws.listToken[start + r]) * h, n: h)
-            }
+            VectorKernels.addGatedSiLURows(ws.hidden, ldh: h, rows: n, n: h, tokens: ws.listToken + start,
+                                           gates: ws.listGate + start, into: mix, ldd: h)
         }
         // ⊙ V·x, then W2 with the residual folded in.
         VectorKernels.multiply(mix, lda: h, by: ws.wide, ldb: ldw, rows: rows, n: h)

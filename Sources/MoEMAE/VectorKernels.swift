@@ -91,6 +91,15 @@ package enum VectorKernels {
         moemae_add_scaled_silu(h, gate, dst, Int32(n))
     }
 
+    /// `dst[tokens[r]][i] += gates[r] · SiLU(hidden[r][i])` for `rows` routed rows of `n` values (row
+    /// strides `ldh`, `ldd`): the experts' gated SiLU of one expert's tokens in one call
+    /// (`moemae_add_gated_silu_rows`).
+    @inline(__always)
+    package static func addGatedSiLURows(_ hidden: UnsafePointer<Float>, ldh: Int, rows: Int, n: Int, tokens: UnsafePointer<Int32>,
+                                         gates: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, ldd: Int) {
+        moemae_add_gated_silu_rows(hidden, Int32(ldh), Int32(rows), Int32(n), tokens, gates, dst, Int32(ldd))
+    }
+
     /// `a[r][i] *= b[r][i]` for `rows × n` values with row strides `lda`, `ldb`.
     package static func multiply(_ a: UnsafeMutablePointer<Float>, lda: Int, by b: UnsafePointer<Float>, ldb: Int, rows: Int, n: Int) {
         let vec = n & ~7

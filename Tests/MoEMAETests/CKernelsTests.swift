@@ -4,10 +4,16 @@ import XCTest
 
 /// The hand-vectorised kernels (Sources/CKernels) against Double-precision references; first the fused
 /// grouped-query attention kernel
-/// on both its AVX2+FMA and portable paths, for the head widths of every preset (16, 18), odd widths
-/// and token counts that are not multiples of the 8-query block.
+/// on its AVX-512, AVX2+FMA and portable paths (each one this CPU has), for the head widths of every
+/// preset (16, 18), odd widths and token counts that are not multiples of the 8- or 16-query block.
 final class CKernelsTests: XCTestCase {
     override func tearDown() { moemae_kernels_force_portable(0) }
+
+    /// The kernel levels this CPU runs, best first (2 AVX-512, 1 AVX2+FMA, 0 portable).
+    private var levels: [Int32] {
+        moemae_kernels_force_portable(0)
+        return Array((0...moemae_kernels_vectorised()).reversed())
+    }
 
     /// out[i, h·hd + d] = Σ_j softmax_j(scale · q_h[i]·k_g[j]) v_g[j, d], g = h mod groups, in Double.
     private func reference(_ qkv: [Float], ldq: Int, tokens: Int, heads: Int, groups: Int, hd: Int) -> [Double] {
@@ -31,8 +37,10 @@ final class CKernelsTests: XCTestCase {
         return out
     }
 
-    private func check(tokens: Int, heads: Int, groups: Int, hd: Int, portable: Bool, file: StaticString = #filePath, line: UInt = #line) {
-        moemae_kernels_force_portable(portable ? 1 : 0)
+    /// Runs the attention kernel capped at `level` on seeded q/k/v values in [-4, 4]; returns the inputs
+    /// and the output.
+    private func attention(tokens: Int, heads: Int, groups: Int, hd: Int, level: Int32) -> (qkv: [Float], ldq: Int, out: [Float]) {
+        moemae_kernels_limit(level)
         let ldq = heads * hd + 2 * groups * hd + 3  // a wider row than needed, like a strided view
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(tokens * 131 + hd)
         let qkv = (0..<(tokens * ldq)).map { _ -> Float in
@@ -44,26 +52,67 @@ final class CKernelsTests: XCTestCase {
         var scratch = [Float](repeating: 0, count: Int(moemae_attention_scratch_floats(Int32(tokens), Int32(hd))))
         moemae_attention_tile(qkv, Int32(ldq), Int32(tokens), Int32(heads), Int32(groups), Int32(hd),
                               1 / Float(hd).squareRoot(), &out, Int32(ldo), &scratch)
+        return (qkv, ldq, out)
+    }
+
+    private func check(tokens: Int, heads: Int, groups: Int, hd: Int, level: Int32, file: StaticString = #filePath, line: UInt = #line) {
+        let (qkv, ldq, out) = attention(tokens: tokens, heads: heads, groups: groups, hd: hd, level: level)
         let ref = reference(qkv, ldq: ldq, tokens: tokens, heads: heads, groups: groups, hd: hd)
         let refMax = ref.map(abs).max()!
         var worst = 0.0
         for i in ref.indices { worst = max(worst, abs(Double(out[i]) - ref[i])) }
-        XCTAssertLessThan(worst, 2e-6 * refMax,
-                          "tokens \(tokens), heads \(heads)/\(groups), hd \(hd), \(portable ? "portable" : "vectorised")",
+        XCTAssertLessThan(worst, 2e-6 * refMax, "tokens \(tokens), heads \(heads)/\(groups), hd \(hd), level \(level)",
                           file: file, line: line)
     }
 
-    func testSPresetShapeOnBothPaths() {
-        for portable in [false, true] { check(tokens: 105, heads: 8, groups: 4, hd: 18, portable: portable) }
+    func testSPresetShapeOnEveryPath() {
+        for level in levels { check(tokens: 105, heads: 8, groups: 4, hd: 18, level: level) }
     }
 
     func testOtherWidthsAndTokenCounts() {
-        for portable in [false, true] {
-            check(tokens: 105, heads: 8, groups: 4, hd: 16, portable: portable)   // XS
-            check(tokens: 30, heads: 6, groups: 3, hd: 18, portable: portable)    // training encoder: 4 + 1 + 25 kept
-            check(tokens: 5, heads: 2, groups: 1, hd: 7, portable: portable)      // one partial block, one vector
-            check(tokens: 17, heads: 4, groups: 2, hd: 24, portable: portable)    // three full vectors
-            check(tokens: 9, heads: 2, groups: 2, hd: 30, portable: portable)     // wider than the vector path
+        for level in levels {
+            check(tokens: 105, heads: 8, groups: 4, hd: 16, level: level)   // XS
+            check(tokens: 30, heads: 6, groups: 3, hd: 18, level: level)    // training encoder: 4 + 1 + 25 kept
+            check(tokens: 5, heads: 2, groups: 1, hd: 7, level: level)      // one partial block, one vector
+            check(tokens: 17, heads: 4, groups: 2, hd: 24, level: level)    // three full vectors
+            check(tokens: 9, heads: 2, groups: 2, hd: 30, level: level)     // wider than the vector path
+            check(tokens: 1, heads: 2, groups: 1, hd: 16, level: level)     // a single token
+            check(tokens: 33, heads: 3, groups: 3, hd: 18, level: level)    // two full 16-query blocks and one query
+        }
+    }
+
+    /// The AVX-512 attention kernel performs per output element the AVX2 kernel's operations in the same
+    /// order (16 queries per vector instead of 8), so the two agree bit for bit.
+    func testAVX512AttentionEqualsAVX2BitForBit() throws {
+        guard levels.first == 2 else { throw XCTSkip("this CPU has no AVX-512F (or the OS does not save the ZMM state)") }
+        for (tokens, hd) in [(105, 18), (105, 16), (1, 18), (15, 16), (16, 18), (17, 18), (31, 16), (50, 18)] {
+            let wide = attention(tokens: tokens, heads: 4, groups: 2, hd: hd, level: 2).out
+            let narrow = attention(tokens: tokens, heads: 4, groups: 2, hd: hd, level: 1).out
+            XCTAssertEqual(wide.map(\.bitPattern), narrow.map(\.bitPattern), "tokens \(tokens), hd \(hd)")
+        }
+    }
+
+    /// The experts' gated SiLU over routed rows (repeated tokens, widths around the 8- and 16-lane
+    /// vectors) on every path against Double.
+    func testGatedSiLURowsOnEveryPath() {
+        for level in levels {
+            moemae_kernels_limit(level)
+            for n in [1, 7, 15, 16, 17, 33, 72, 139, 144] {
+                let rows = 5, tokensCount = 3, ldh = n + 2, ldd = n + 1
+                let hidden = (0..<(rows * ldh)).map { Float(sin(Double($0) * 0.61) * 9) }
+                let token: [Int32] = [2, 0, 2, 1, 0]
+                let gate: [Float] = [0.7, 0.25, 0.3, 1, 0.75]
+                var dst = (0..<(tokensCount * ldd)).map { Float($0 % 5) - 2 }
+                var ref = dst.map(Double.init)
+                moemae_add_gated_silu_rows(hidden, Int32(ldh), Int32(rows), Int32(n), token, gate, &dst, Int32(ldd))
+                for r in 0..<rows {
+                    for i in 0..<n {
+                        let x = Double(hidden[r * ldh + i])
+                        ref[Int(token[r]) * ldd + i] += Double(gate[r]) * x / (1 + Foundation.exp(-x))
+                    }
+                }
+                for i in dst.indices { XCTAssertEqual(Double(dst[i]), ref[i], accuracy: 2e-5, "n \(n), level \(level), index \(i)") }
+            }
         }
     }
 
@@ -78,8 +127,8 @@ final class CKernelsTests: XCTestCase {
     }
 
     func testExpAndSiLUMatchDouble() {
-        for portable in [false, true] {
-            moemae_kernels_force_portable(portable ? 1 : 0)
+        for level in levels {
+            moemae_kernels_limit(level)
             let x = (0..<1003).map { Float($0) * 0.16 - 80 }
             var y = [Float](repeating: 0, count: x.count)
             moemae_exp(x, &y, Int32(x.count))

@@ -2,9 +2,10 @@
 // attention over one tile (the head width is 16–18 floats, far too narrow for cblas_sgemm to run
 // near peak) and the element-wise exp/softmax/SiLU loops.
 //
-// Each entry point picks, once per process, an AVX2+FMA implementation when the CPU has both
-// (x86-64 `cpuid`), else a portable C implementation with the same arithmetic order per lane;
-// the binary itself stays baseline x86-64 (or any other architecture).
+// Each entry point picks, once per process, an AVX-512 implementation where there is one and the CPU
+// has AVX512F (attention for head widths 16 and 18, the gated SiLU), else an AVX2+FMA one when the
+// CPU has both (x86-64 `cpuid`), else a portable C implementation with the same arithmetic order per
+// lane; the binary itself stays baseline x86-64 (or any other architecture).
 #ifndef MOEMAE_KERNELS_H
 #define MOEMAE_KERNELS_H
 
@@ -33,6 +34,12 @@ void moemae_softmax_rows(float *p, int rows, int cols, int ld);
 /// dst[i] += gate · SiLU(h[i]) for n values, SiLU(x) = x / (1 + e^-x).
 void moemae_add_scaled_silu(const float *h, float gate, float *dst, int n);
 
+/// The experts' gated SiLU for `rows` routed tokens in one call: for each r < rows,
+/// dst[token[r], i] += gate[r] · SiLU(hidden[r, i]) for i < n (row strides `ldh`, `ldd`). A token may
+/// appear more than once; rows are applied in order.
+void moemae_add_gated_silu_rows(const float *hidden, int ldh, int rows, int n, const int32_t *token, const float *gate,
+                                float *dst, int ldd);
+
 /// e^x for n values (Cephes expf: relative error ≈ 1 ulp on [-87, 88]; inputs clamped to [-87.3, 88.3]).
 void moemae_exp(const float *x, float *y, int n);
 
@@ -49,11 +56,15 @@ void moemae_swiglu_backward(const float *a, const float *v, float *du, float *dv
 void moemae_layernorm_backward(const float *x, int ldx, const float *dy, int lddy, int rows, int d,
                                const float *gamma, float eps, float *dx, int lddx, float *dgamma, float *dbeta);
 
-/// 1 when the AVX2+FMA kernels are in use, 0 for the portable ones.
+/// The kernels in use: 0 portable, 1 AVX2+FMA, 2 AVX-512 (AVX512F, ZMM state saved by the OS; the
+/// attention kernel for head widths 16 and 18, the AVX2+FMA kernels for everything else).
 int moemae_kernels_vectorised(void);
 
-/// Forces the portable kernels (1) or the default choice (0); for tests comparing the two.
+/// Forces the portable kernels (1) or the default choice (0); for tests comparing the paths.
 void moemae_kernels_force_portable(int on);
+
+/// Caps the kernels at `level` (0 portable, 1 AVX2+FMA, 2 AVX-512 = no cap); for tests comparing the paths.
+void moemae_kernels_limit(int level);
 
 
 // ---------------------------------------------------------------------------------------------
