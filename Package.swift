@@ -26,7 +26,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C shims: a module map and one header each, nothing else.
@@ -34,6 +33,7 @@ let package = Package(
         .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // The SIGINT/SIGTERM handler, in C because it must be async-signal-safe (one .c file and its header).
         .target(name: "CSignals"),
 
@@ -45,6 +45,9 @@ let package = Package(
         .target(name: "Diagnostics"),
         // The safetensors file format, shared by datasets, weights, embeddings and probes.
         .target(name: "SafeTensors", dependencies: ["Diagnostics"]),
+        // Content fingerprints (SHA-256 of weights, probes, scenes and resume keys; SHA-1 for probe splits)
+        // through OpenSSL's libcrypto.
+        .target(name: "ContentDigest", dependencies: ["CLibCrypto"]),
         // The only module that imports GDAL and PROJ.
         .target(name: "GeoRaster", dependencies: ["CGDAL", "CPROJ", "Diagnostics"]),
         // MTL metadata (ODL text, JSON, XML through libxml2), scene discovery, band sets, QA bits.
@@ -75,15 +78,14 @@ let package = Package(
         ]),
         // Linear heads: fit, predict, metrics, label sources.
         .target(name: "Probe", dependencies: [
-            "Diagnostics", "SafeTensors", "GeoRaster", "Landsat", "Tiling", "MoEMAE",
-            .product(name: "Crypto", package: "swift-crypto"),
+            "ContentDigest", "Diagnostics", "SafeTensors", "GeoRaster", "Landsat", "Tiling", "MoEMAE",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),  // `probe import` reads .npz archives
         ]),
         // Bounded Dispatch stages read → tile → batch → encode → classify → write; map outputs.
         .target(name: "Pipeline", dependencies: [
             "CSignals", "Diagnostics", "GeoRaster", "Landsat", "SafeTensors", "Tiling", "MoEMAE", "MoEMAETraining", "Probe",
+            "ContentDigest",
             .product(name: "Yams", package: "Yams"),
-            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The command line only: parses, calls the libraries, prints.
         .executableTarget(name: "moemae", dependencies: [
@@ -101,6 +103,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics"]),
+        .testTarget(name: "ContentDigestTests", dependencies: ["ContentDigest"]),
         .testTarget(name: "GeoRasterTests", dependencies: ["GeoRaster", "TestSupport"]),
         .testTarget(name: "LandsatTests", dependencies: ["Landsat"]),
         .testTarget(name: "TilingTests", dependencies: ["Tiling", "GeoRaster", "Landsat", "SafeTensors", "Diagnostics", "TestSupport"]),

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Installs what moemae needs on Debian, idempotently: GDAL, PROJ, OpenBLAS and libxml2 (with headers and
+# Installs what moemae needs on Debian, idempotently: GDAL, PROJ, OpenBLAS, libxml2 and OpenSSL's libcrypto (with headers and
 # command-line tools), and the Python packages the tests use to check our files from Python and to run
 # an S3 API on the loopback interface (moto's server).
 set -euo pipefail
 # slurm-wlm and munge: the Slurm array-job test runs a real single-node cluster (scripts/slurm-local.sh).
-pkgs=(libgdal-dev libproj-dev libopenblas-dev libxml2-dev gdal-bin proj-bin pkg-config python3-pip slurm-wlm munge)
+pkgs=(libgdal-dev libproj-dev libopenblas-dev libxml2-dev libssl-dev gdal-bin proj-bin pkg-config python3-pip slurm-wlm munge)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,8 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
-swift build -c release -Xswiftc -enable-testing --product moemae
-swift test -c release -Xswiftc -enable-testing "$@"
+# One build of everything (the test bundle and the moemae executable the end-to-end tests run); a separate
+# `--product moemae` build first would plan the same modules a second time.
+swift build -c release -Xswiftc -enable-testing --build-tests
+swift test -c release -Xswiftc -enable-testing --skip-build "$@"
 # The map row store under the address sanitizer: the XXS preset on an odd grid width (Tests/PipelineTests/
 # MapProductTests.swift). Debug build in its own scratch folder so it does not invalidate the release build.
 if [ $# -eq 0 ]; then

@@ -1,4 +1,4 @@
-import Crypto
+import ContentDigest
 import Foundation
 import GeoRaster
 
@@ -32,7 +32,7 @@ public struct RemoteOutput: Sendable {
         while u.hasSuffix("/") { u.removeLast() }
         guard u.count > 5, !u.dropFirst(5).isEmpty else { throw OutputError(path: out, "names no bucket; give s3://bucket/prefix/") }
         url = u
-        let digest = SHA256.hash(data: Data(u.utf8)).map { String(format: "%02x", $0) }.joined().prefix(16)
+        let digest = MessageDigest.sha256Hex(Data(u.utf8)).prefix(16)
         localDirectory = (NSTemporaryDirectory() as NSString).appendingPathComponent("moemae-out-\(digest)")
     }
 

@@ -1,4 +1,4 @@
-import Crypto
+import ContentDigest
 import Foundation
 import GeoRaster
 
@@ -13,13 +13,13 @@ public enum RunFingerprint {
             throw OutputError(path: path, "cannot open to compute its SHA-256")
         }
         defer { try? handle.close() }
-        var hasher = SHA256()
+        let hasher = MessageDigest(.sha256)
         while true {
             let chunk = try handle.read(upToCount: 4 << 20) ?? Data()
             if chunk.isEmpty { break }
             hasher.update(data: chunk)
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return MessageDigest.hex(hasher.finalize())
     }
 
     /// Input files as `path|size|mtime` lines (sizes and times from `stat`, or for remote files from
@@ -43,7 +43,7 @@ public enum RunFingerprint {
         for line in describeInputs(inputs) { text += "input \(line)\n" }
         text += "weights \(weightsSHA256)\nprobe \(probeSHA256)\n"
         for key in options.keys.sorted() { text += "option \(key)=\(options[key]!)\n" }
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return MessageDigest.sha256Hex(Data(text.utf8))
     }
 }
 

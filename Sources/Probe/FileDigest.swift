@@ -1,9 +1,9 @@
-import Crypto
+import ContentDigest
 import Foundation
 
 /// Content fingerprints of files.
 public enum FileDigest {
-    /// The SHA-256 of a file's bytes as 64 lower-case hex digits (FIPS 180-4, via swift-crypto), read in
+    /// The SHA-256 of a file's bytes as 64 lower-case hex digits (FIPS 180-4, via OpenSSL's libcrypto), read in
     /// 4 MiB chunks so a weights file of any size costs constant memory.
     /// Throws ``ProbeError/cannotRead(path:reason:)`` when the file cannot be opened or read.
     public static func sha256(ofFile path: String) throws -> String {
@@ -11,7 +11,7 @@ public enum FileDigest {
             throw ProbeError.cannotRead(path: path, reason: "cannot open the file to compute its SHA-256")
         }
         defer { try? handle.close() }
-        var hasher = SHA256()
+        let hasher = MessageDigest(.sha256)
         while true {
             let chunk: Data?
             do { chunk = try handle.read(upToCount: 4 << 20) } catch {
@@ -20,6 +20,6 @@ public enum FileDigest {
             guard let chunk, !chunk.isEmpty else { break }
             hasher.update(data: chunk)
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return MessageDigest.hex(hasher.finalize())
     }
 }

@@ -1,4 +1,4 @@
-import Crypto
+import ContentDigest
 import Foundation
 
 /// A deterministic train/test split by hash, so that `probe fit` and `probe eval` select complementary
@@ -31,7 +31,7 @@ public struct TileSplit: Sendable, Equatable {
 
     /// The key's place in [0, 1).
     public static func position(of key: String) -> Double {
-        let digest = Array(Insecure.SHA1.hash(data: Data(key.utf8)))
+        let digest = MessageDigest.hash(.sha1, data: Data(key.utf8))
         var v: UInt64 = 0
         for b in digest.prefix(8) { v = v << 8 | UInt64(b) }
         return Double(v) / 18_446_744_073_709_551_616.0

@@ -1,4 +1,4 @@
-import Crypto
+import ContentDigest
 import Foundation
 import GeoRaster
 
@@ -218,7 +218,7 @@ public enum Gather {
     static func crsKey(_ item: STACItem) -> String {
         if let code = item.properties.projEPSG { return "EPSG-\(code)" }
         let wkt = item.properties.projWKT2 ?? ""
-        return "crs-" + SHA256.hash(data: Data(wkt.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
+        return "crs-" + MessageDigest.hex(MessageDigest.hash(.sha256, data: Data(wkt.utf8)).prefix(6))
     }
 
     static func assetPath(_ item: STACItem, _ key: String, _ dir: String, in bucket: RemoteGatherLocation? = nil) -> String? {

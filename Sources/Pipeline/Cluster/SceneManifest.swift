@@ -1,4 +1,4 @@
-import Crypto
+import ContentDigest
 import Foundation
 import GeoRaster
 import Tiling
@@ -153,7 +153,7 @@ public struct SceneManifest: Equatable, Sendable {
     /// for one item of a collection the item's own JSON (keys sorted) stands for the collection file.
     public static func contentHash(of opened: ManifestSource.Opened) throws -> String {
         let source = opened.scene
-        var hasher = SHA256()
+        let hasher = MessageDigest(.sha256)
         hasher.update(data: Data("moemae-scene-content-v1\n".utf8))
         if let feature = opened.featureJSON {
             hasher.update(data: Data("feature \(source.id) \(feature.count)\n".utf8))
@@ -184,7 +184,7 @@ public struct SceneManifest: Equatable, Sendable {
             }
             hasher.update(data: Data("raster \((RemoteLocation.displayURL(f) as NSString).lastPathComponent) \(size)\n".utf8))
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return MessageDigest.hex(hasher.finalize())
     }
 
     /// ``contentHash(of:)-swift.type.method`` of a scene folder or MTL file.

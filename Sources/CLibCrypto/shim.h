@@ -1,0 +1,2 @@
+// OpenSSL's libcrypto, message digests only (EVP_Digest*). Debian: libssl-dev.
+#include <openssl/evp.h>
