@@ -9,11 +9,14 @@
 # Usage: scripts/bench-map.sh SCENE_DIR WEIGHTS PROBE [WORKERS BATCH BLAS_THREADS]
 #   SCENE_DIR: the folder written by scripts/make-big-scene.sh; PROBE must be fitted on WEIGHTS.
 #   Unset OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE in the calling shell for the fast kernels (docs/performance.md).
+#   Environment: PRECISION=fp32|bf16 (default fp32; `--precision` of bench encoder and map, bf16 needs
+#   AVX512_BF16), SCENES="1x 4x-wide-and-tall 4x-tall" (default: all three; e.g. SCENES=1x for the full scene only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scene=${1:?usage: scripts/bench-map.sh SCENE_DIR WEIGHTS PROBE [WORKERS BATCH BLAS_THREADS]}
 weights=${2:?weights}; probe=${3:?probe}
 workers=${4:-2}; batch=${5:-64}; blas=${6:-1}
+precision=${PRECISION:-fp32}; scenes=${SCENES:-1x 4x-wide-and-tall 4x-tall}
 bin=.build/release/moemae
 [ -x "$bin" ] || swift build -c release --product moemae
 work=$(mktemp -d /tmp/moemae-bench-map.XXXXXX)
@@ -50,7 +53,7 @@ cp "$scene"/*_MTL.txt "$tall4/"
 run_map() {  # $1 = scene folder, $2 = label
   local out="$work/out-$2"
   /usr/bin/time -v "$bin" map "$1" --weights "$weights" --probe "$probe" --out "$out" --quiet \
-      --workers "$workers" --batch-size "$batch" --blas-threads "$blas" 2> "$work/time-$2.txt" > /dev/null
+      --workers "$workers" --batch-size "$batch" --blas-threads "$blas" --precision "$precision" 2> "$work/time-$2.txt" > /dev/null
   python3 - "$out/run-summary.json" "$work/time-$2.txt" "$2" <<'PY'
 import json, re, sys
 s = json.load(open(sys.argv[1])); t = open(sys.argv[2]).read()
@@ -61,9 +64,14 @@ print(f"map {sys.argv[3]}: {read} tiles, {mapped} mapped in {wall:.1f} s = {mapp
 PY
 }
 
-echo "workers=$workers batch=$batch blas-threads=$blas; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
-# The encoder alone, with the same workers, batch size and BLAS threads as the map runs.
-"$bin" bench encoder --weights "$weights" --workers "$workers" --batch-size "$batch" --blas-threads "$blas"
-run_map "$scene" "1x"
-run_map "$big4" "4x-wide-and-tall"
-run_map "$tall4" "4x-tall"
+echo "workers=$workers batch=$batch blas-threads=$blas precision=$precision; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+# The encoder alone, with the same workers, batch size, BLAS threads and precision as the map runs.
+"$bin" bench encoder --weights "$weights" --workers "$workers" --batch-size "$batch" --blas-threads "$blas" --precision "$precision"
+for s in $scenes; do
+  case "$s" in
+    1x) run_map "$scene" "1x" ;;
+    4x-wide-and-tall) run_map "$big4" "4x-wide-and-tall" ;;
+    4x-tall) run_map "$tall4" "4x-tall" ;;
+    *) echo "error: unknown scene '$s' in SCENES (1x, 4x-wide-and-tall, 4x-tall)" >&2; exit 64 ;;
+  esac
+done

@@ -46,12 +46,14 @@ public enum BLAS {
     /// (row stride `lda`), `C` is `m × w.n` (row stride `ldc`); per output element the pairs of `k`
     /// are accumulated in VDPBF16PS order (`moemae_bf16_gemm`). Single-threaded (callers parallelise
     /// over tiles).
+    /// With `rows`, row i of A is row `rows[i]` of `a` (gathered while converting to bf16, no copy).
     @inline(__always)
-    static func bf16GEMM(m: Int, a: UnsafePointer<Float>, lda: Int, w: BF16Matrix, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    static func bf16GEMM(m: Int, a: UnsafePointer<Float>, lda: Int, rows: UnsafePointer<Int32>? = nil, w: BF16Matrix,
+                         c: UnsafeMutablePointer<Float>, ldc: Int) {
         if m == 0 || w.n == 0 { return }
         let kernel = w.kernel == .avx512bf16 ? MOEMAE_BF16_KERNEL_AVX512 : MOEMAE_BF16_KERNEL_PORTABLE
         let rc = w.packed.withUnsafeBufferPointer {
-            moemae_bf16_gemm(a, Int32(lda), Int32(m), Int32(w.k), $0.baseAddress!, Int32(w.n), c, Int32(ldc), kernel)
+            moemae_bf16_gemm_rows(a, Int32(lda), rows, Int32(m), Int32(w.k), $0.baseAddress!, Int32(w.n), c, Int32(ldc), kernel)
         }
         // −1 cannot happen: a BF16Matrix for the AVX-512 kernel is only made after checking the CPU.
         precondition(rc == 0, "moemae_bf16_gemm failed (\(rc))")

@@ -47,6 +47,16 @@ public struct Linear: Sendable {
 }
 
 extension Linear {
+    /// `y[i] = x[rows[i]]·Wᵀ + b` for `count` rows gathered from `x` (row stride `ldx`), in bf16
+    /// (``bf16`` must be set): the gather happens in the kernel's FP32 → bf16 conversion, so the rows
+    /// are not copied first. Gives exactly ``forward(_:ldx:rows:into:ldy:)`` of the gathered rows.
+    @inline(__always)
+    package func forwardGathered(_ x: UnsafePointer<Float>, ldx: Int, rows: UnsafePointer<Int32>, count: Int,
+                                 into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        bias.withUnsafeBufferPointer { VectorKernels.fillRows(y, ld: ldy, rows: count, n: outFeatures, $0.baseAddress!) }
+        BLAS.bf16GEMM(m: count, a: x, lda: ldx, rows: rows, w: bf16!, c: y, ldc: ldy)
+    }
+
     /// This layer with its weight in bf16 for `kernel` (nil: back to FP32).
     func withBF16(_ kernel: BF16Kernel?) -> Linear {
         var l = self

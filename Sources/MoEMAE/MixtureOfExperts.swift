@@ -67,10 +67,14 @@ public struct MixtureOfExperts: Sendable {
         for j in 0..<e {
             let start = ws.expertStart[j], n = ws.expertCount[j]
             if n == 0 { continue }
-            for r in 0..<n {
-                (ws.gathered + r * dim).update(from: ws.xn + Int(ws.listToken[start + r]) * dim, count: dim)
+            if experts[j].bf16 != nil {   // bf16: the kernel gathers the rows while converting them
+                experts[j].forwardGathered(ws.xn, ldx: dim, rows: ws.listToken + start, count: n, into: ws.hidden, ldy: h)
+            } else {
+                for r in 0..<n {
+                    (ws.gathered + r * dim).update(from: ws.xn + Int(ws.listToken[start + r]) * dim, count: dim)
+                }
+                experts[j].forward(ws.gathered, ldx: dim, rows: n, into: ws.hidden, ldy: h)
             }
-            experts[j].forward(ws.gathered, ldx: dim, rows: n, into: ws.hidden, ldy: h)
             VectorKernels.addGatedSiLURows(ws.hidden, ldh: h, rows: n, n: h, tokens: ws.listToken + start,
                                            gates: ws.listGate + start, into: mix, ldd: h)
         }

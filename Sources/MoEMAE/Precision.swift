@@ -14,7 +14,8 @@ public enum Precision: String, Sendable, CaseIterable, Codable {
 }
 
 /// Which implementation computes the bf16 products. Both perform the same operations in the same
-/// order per output element (Sources/CKernels/bf16_gemm.c), so they give the same numbers.
+/// order per output element (Sources/CKernels/bf16_gemm.c), so they give the same
+/// numbers (compared bit for bit by BF16KernelTests where the CPU has AVX512_BF16).
 public enum BF16Kernel: String, Sendable {
     /// `VDPBF16PS` (AVX512_BF16): what `--precision bf16` uses; refused on CPUs without it.
     case avx512bf16

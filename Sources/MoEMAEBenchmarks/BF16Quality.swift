@@ -4,8 +4,9 @@ import Probe
 import Tiling
 
 /// `MoEMAEBenchmarks bf16-quality`: how far ``Precision/bf16`` moves the encoder's results from FP32
-/// on real tiles (docs/performance.md, "bfloat16"). Runs the bf16 model through the portable kernel,
-/// which computes what the AVX512_BF16 kernel computes, so the figures hold for both.
+/// on real tiles (docs/performance.md, "bfloat16"). Runs the bf16 model through the AVX512_BF16 kernel
+/// where the CPU has it, else through the portable kernel, which computes the same numbers
+/// (`--kernel native|portable` chooses; native is refused on a CPU without AVX512_BF16).
 ///
 /// Per dataset (a folder written by `moemae tile`; tiles without valid pixels are left out, as `map`
 /// leaves them out): label agreement of the probe's arg-max (if a probe fitted on these weights is
@@ -44,24 +45,31 @@ enum BF16Quality {
 
     static func run(arguments: [String]) throws {
         var weights: String?, probePath: String?, datasets: [String] = []
+        var kernel: BF16Kernel = CPUFeatures.current.hasBF16Kernel ? .avx512bf16 : .portable
         var it = arguments.makeIterator()
         while let a = it.next() {
             switch a {
             case "--weights": weights = it.next()
             case "--probe": probePath = it.next()
+            case "--kernel":
+                switch it.next() {
+                case "native": kernel = .avx512bf16
+                case "portable": kernel = .portable
+                case let k: throw ModelError.invalidInput("--kernel must be native or portable, not \(k ?? "nothing")")
+                }
             default: datasets.append(a)
             }
         }
         guard let weights, !datasets.isEmpty else {
-            throw ModelError.invalidInput("usage: MoEMAEBenchmarks bf16-quality --weights W.safetensors [--probe P.safetensors] DATASET...")
+            throw ModelError.invalidInput("usage: MoEMAEBenchmarks bf16-quality --weights W.safetensors [--probe P.safetensors] [--kernel native|portable] DATASET...")
         }
         let fp32 = try MoEMAEModel.load(path: weights)
-        let bf16 = try fp32.converted(to: .bf16, bf16Kernel: .portable)
+        let bf16 = try fp32.converted(to: .bf16, bf16Kernel: kernel)
         let probe = try probePath.map { try LinearProbe(contentsOf: $0) }
         let trained = try WeightsMetadata.read(path: weights)
         let cfg = fp32.config
         let engines = (InferenceEngine(model: fp32, workers: 2), InferenceEngine(model: bf16, workers: 2))
-        print("weights \(weights)\(probePath.map { ", probe \($0)" } ?? ""); bf16 through the portable kernel; CPU \(CPUFeatures.current.summary)")
+        print("weights \(weights)\(probePath.map { ", probe \($0)" } ?? ""); bf16 through the \(kernel == .portable ? "portable" : "AVX512_BF16") kernel; CPU \(CPUFeatures.current.summary)")
         var total = Tally(layers: cfg.depth)
         for path in datasets {
             let data = try Dataset(path: path)

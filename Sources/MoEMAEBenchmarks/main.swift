@@ -24,7 +24,7 @@ do {
     case "bf16-quality":
         try BF16Quality.run(arguments: Array(arguments.dropFirst()))
     default:
-        print("usage: MoEMAEBenchmarks encoder [WEIGHTS.safetensors] | train | bf16-quality --weights W [--probe P] DATASET...   (tile/map: scripts/bench-*.sh)")
+        print("usage: MoEMAEBenchmarks encoder [WEIGHTS.safetensors] | train | bf16-quality --weights W [--probe P] [--kernel native|portable] DATASET...   (tile/map: scripts/bench-*.sh)")
     }
 } catch {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))

@@ -727,7 +727,11 @@ final class MapCommandTests: XCTestCase {
             XCTAssertEqual(map.status, 0, map.stderr)
             let item = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/maps/\(product).stac.json"))) as! [String: Any]
             XCTAssertEqual(((item["properties"] as? [String: Any])?["moemae:run"] as? [String: Any])?["precision"] as? String, "bf16")
+            let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/maps/run-summary.json"))) as! [String: Any]
+            XCTAssertEqual((summary["options"] as? [String: Any])?["precision"] as? String, "bf16", "run-summary.json holds the precision")
             XCTAssertEqual(run.status, 0, run.stderr)
+            let runSummary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/run/run-summary.json"))) as! [String: Any]
+            XCTAssertEqual((runSummary["options"] as? [String: Any])?["precision"] as? String, "bf16", "the pipeline's run-summary.json too")
             XCTAssertEqual(bench.status, 0, bench.stderr)
             XCTAssertTrue(bench.stdout.contains("precision: bf16 (kernel avx512bf16)"), bench.stdout)
             return

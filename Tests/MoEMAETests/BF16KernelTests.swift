@@ -6,9 +6,9 @@ import XCTest
 
 /// The bfloat16 matrix products (`Sources/CKernels/bf16_gemm.c`) and `Precision.bf16`.
 ///
-/// This project's CI machine has no AVX512_BF16, so the numbers are checked through the portable
-/// kernel, which performs the VDPBF16PS lane arithmetic in the same order; the AVX-512 kernel is
-/// compared with it bit for bit only where the CPU has the instruction (else the test is skipped).
+/// The numbers are checked through the portable kernel, which performs the VDPBF16PS lane arithmetic in
+/// the same order; the AVX-512 kernel is compared with it bit for bit where the CPU has the instruction
+/// (the Zen 4 project machine; on a CPU without AVX512_BF16 those tests are skipped, saying so).
 final class BF16KernelTests: XCTestCase {
     /// Deterministic values in [-1, 1) with a spread of magnitudes.
     func values(_ n: Int, seed: UInt64) -> [Float] {
@@ -102,16 +102,63 @@ final class BF16KernelTests: XCTestCase {
         XCTAssertLessThan(worst, 2 * 0x1p-8)
     }
 
-    /// The AVX512_BF16 kernel gives the portable kernel's numbers bit for bit (only where the CPU has it).
+    /// The AVX512_BF16 kernel gives the portable kernel's numbers bit for bit (only where the CPU has it):
+    /// every tile shape of the native kernel (8-row groups and their 1–7-row remainders, chunks of 48 rows,
+    /// panels of 3, 2 and 1 column blocks, partial last blocks), k with a 32-value conversion tail (odd or
+    /// even) and k past the kernel's stack scratch (heap path), strided A and C.
     func testNativeKernelMatchesPortable() throws {
         let cpu = CPUFeatures.current
         guard cpu.hasBF16Kernel else {
             throw XCTSkip("this CPU lacks \(cpu.missingForBF16.joined(separator: ", ")): the AVX512_BF16 kernel cannot run here")
         }
-        for (m, n, k) in [(1, 1, 1), (5, 17, 3), (9, 70, 145), (64, 432, 144), (130, 144, 288)] {
+        for (m, n, k) in [(1, 1, 1), (5, 17, 3), (9, 70, 145), (64, 432, 144), (130, 144, 288), (8, 48, 32), (7, 32, 33),
+                          (49, 149, 144), (97, 40, 72), (15, 16, 31), (50, 33, 112), (3, 5, 701), (105, 288, 144)] {
             let a = values(m * k, seed: 3), w = values(n * k, seed: 4).map { $0 * 0.1 }, bias = values(n, seed: 6)
-            XCTAssertEqual(gemm(.avx512bf16, a: a, m: m, k: k, w: w, n: n, bias: bias),
-                           gemm(.portable, a: a, m: m, k: k, w: w, n: n, bias: bias), "m \(m) n \(n) k \(k)")
+            let native = gemm(.avx512bf16, a: a, m: m, k: k, w: w, n: n, bias: bias, lda: k + 3)
+            let portable = gemm(.portable, a: a, m: m, k: k, w: w, n: n, bias: bias, lda: k + 3)
+            XCTAssertEqual(native.map(\.bitPattern), portable.map(\.bitPattern), "m \(m) n \(n) k \(k)")
+        }
+    }
+
+    /// The native kernel's vectorised FP32 → bf16 conversion (VCVTNE2PS2BF16) rounds as the portable one:
+    /// ties to even, denormals to signed zero, the largest values (results compared bit for bit; NaN and
+    /// infinities are left out: times the zero weights they make NaN whose payload depends on operand order).
+    func testNativeConversionOfSpecialValues() throws {
+        guard CPUFeatures.current.hasBF16Kernel else { throw XCTSkip("no AVX512_BF16 on this CPU") }
+        let specials: [Float] = [1 + 0x1p-8, 1 + 3 * 0x1p-8, -(1 + 0x1p-8 + 0x1p-20), Float.leastNonzeroMagnitude,
+                                 -Float.leastNormalMagnitude / 2, 0, -0.0, Float.leastNormalMagnitude, 3.0e38, -1.5e38,
+                                 0x1p-126 * (1 + 0x1p-8)]
+        let k = 37, n = 3
+        for shift in 0..<k {
+            var a = [Float](repeating: 0.5, count: k)
+            for (i, v) in specials.enumerated() { a[(shift + i) % k] = v }
+            for j in 0..<n {   // one-hot weights: C[j] = bias + bf16(a[j]) · 1 (+ zeros), so the conversion shows through
+                var w = [Float](repeating: 0, count: n * k)
+                w[j * k + (shift + j) % k] = 1
+                let native = gemm(.avx512bf16, a: a, m: 1, k: k, w: w, n: n, bias: [0, 0, 0])
+                let portable = gemm(.portable, a: a, m: 1, k: k, w: w, n: n, bias: [0, 0, 0])
+                XCTAssertEqual(native[j].bitPattern, portable[j].bitPattern, "value \(a[(shift + j) % k])")
+            }
+        }
+    }
+
+    /// A gathered product (the experts' routed tokens, rows picked by index while converting to bf16) equals
+    /// the product of the rows copied first, bit for bit, for both kernels (native only where the CPU has it).
+    func testGatheredRowsEqualCopiedRows() {
+        let k = 145, n = 37, source = 61
+        let x = values(source * k, seed: 21), w = values(n * k, seed: 22).map { $0 * 0.1 }, bias = values(n, seed: 23)
+        let rows: [Int32] = (0..<53).map { Int32(($0 * 29 + 7) % source) }   // repeats and any order
+        var kernels: [BF16Kernel] = [.portable]
+        if CPUFeatures.current.hasBF16Kernel { kernels.append(.avx512bf16) }
+        for kernel in kernels {
+            let layer = Linear(inFeatures: k, outFeatures: n, weight: w, bias: bias).withBF16(kernel)
+            var gathered = [Float](repeating: 0, count: rows.count * n)
+            x.withUnsafeBufferPointer { xp in rows.withUnsafeBufferPointer { rp in gathered.withUnsafeMutableBufferPointer {
+                layer.forwardGathered(xp.baseAddress!, ldx: k, rows: rp.baseAddress!, count: rows.count, into: $0.baseAddress!, ldy: n)
+            }}}
+            let copied = rows.flatMap { x[(Int($0) * k)..<(Int($0) * k + k)] }
+            XCTAssertEqual(gathered.map(\.bitPattern), gemm(kernel, a: copied, m: rows.count, k: k, w: w, n: n, bias: bias).map(\.bitPattern),
+                           "\(kernel)")
         }
     }
 
@@ -129,10 +176,12 @@ final class BF16KernelTests: XCTestCase {
         }
     }
 
-    /// The golden S model in bf16 (portable kernel) against the reference's FP32 outputs, and back to FP32.
+    /// The golden S model in bf16 against the reference's FP32 outputs, and back to FP32 (the AVX512_BF16
+    /// kernels where the CPU has them, which give the portable kernels' numbers; else the portable ones).
     func testGoldenModelInBF16() throws {
         let fp32 = try Golden.model("public")
-        let model = try fp32.converted(to: .bf16, bf16Kernel: .portable)
+        let kernel: BF16Kernel = CPUFeatures.current.hasBF16Kernel ? .avx512bf16 : .portable
+        let model = try fp32.converted(to: .bf16, bf16Kernel: kernel)
         XCTAssertEqual(model.precision, .bf16)
         let g = try SafeTensorsFile(path: goldenPath("golden-public.safetensors"))
         let b = try EncoderBatch(dn: try g.array("pixels", as: UInt16.self), week: try g.ints("week"),
@@ -143,7 +192,7 @@ final class BF16KernelTests: XCTestCase {
         let d = relativeMaxDiff(r.embedding, ref)
         let decisions = r.experts.count / 2
         let top1 = (0..<decisions).filter { Int(r.experts[2 * $0]) == refExperts[2 * $0] }.count
-        print("golden public in bf16 (portable): embedding max|Δ|/max|ref| \(d), top-1 routing agreement \(Double(top1) / Double(decisions))")
+        print("golden public in bf16 (\(kernel.rawValue)): embedding max|Δ|/max|ref| \(d), top-1 routing agreement \(Double(top1) / Double(decisions))")
         XCTAssertGreaterThan(d, 1e-5, "bf16 must not silently be FP32")
         XCTAssertLessThan(d, 0.01)
         XCTAssertGreaterThan(Double(top1) / Double(decisions), 0.98)

@@ -110,9 +110,15 @@ void moemae_bf16_pack(const float *w, int ldw, int n, int k, uint16_t *packed);
 /// W, FP32 accumulation starting from the value in C (write the bias there first). Per output
 /// element and pair p: `acc += a[2p+1]·w[j,2p+1]`, then `acc += a[2p]·w[j,2p]` (VDPBF16PS order).
 /// `kernel`: MOEMAE_BF16_KERNEL_AVX512 or _PORTABLE. Returns 0, −1 if the AVX-512 kernel was asked
-/// for on a CPU without it (C untouched), −2 if scratch memory could not be allocated (k > 2048).
+/// for on a CPU without it (C untouched), −2 if scratch memory could not be allocated (k > 640).
 int moemae_bf16_gemm(const float *a, int lda, int m, int k, const uint16_t *packed, int n, float *c, int ldc,
                      int kernel);
+
+/// `moemae_bf16_gemm` with A's rows gathered: row i of the product reads row `rows[i]` of `a`
+/// (row stride `lda`), so the routed tokens of an expert need no copy (the gather happens in the
+/// FP32 → bf16 conversion). `rows` NULL: rows 0 ..< m.
+int moemae_bf16_gemm_rows(const float *a, int lda, const int32_t *rows, int m, int k, const uint16_t *packed, int n,
+                          float *c, int ldc, int kernel);
 
 #ifdef __cplusplus
 }
