@@ -47,16 +47,21 @@ enum ODLParser {
             guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
                 throw fail(lineNumber, "invalid key '\(key.prefix(60))'")
             }
-            // A quoted string or a parenthesised list may continue on the following lines.
-            while needsContinuation(value), i < lines.count {
+            // A quoted string or a parenthesised list may continue on the following lines. Each line is
+            // scanned once: rescanning the whole value for every line cost ~10^9 character steps for one
+            // 64 KiB value continued over one-character lines, and a 4 MiB file holds 64 such values.
+            var open = OpenValue()
+            open.scan(value)
+            while open.isOpen, i < lines.count {
                 line = lines[i].trimmingCharacters(in: .whitespaces)
                 i += 1
                 value += (value.hasSuffix("(") || value.hasSuffix(",") ? "" : " ") + line
+                open.scan(line)
                 guard value.utf8.count <= MTLLimits.maxLineBytes else {
                     throw fail(lineNumber, "value of \(key.prefix(60)) continues past \(MTLLimits.maxLineBytes) bytes (limit: docs/reliability.md)")
                 }
             }
-            if needsContinuation(value) {
+            if open.isOpen {
                 throw fail(lineNumber, "value of \(key) is not closed (missing \" or ) before the end of the file)")
             }
             switch key {
@@ -91,16 +96,21 @@ enum ODLParser {
         return entries
     }
 
-    /// True while a value has an unclosed `"` or more `(` than `)`.
-    private static func needsContinuation(_ value: String) -> Bool {
-        var inQuote = false
-        var depth = 0
-        for c in value {
-            if c == "\"" { inQuote.toggle() } else if !inQuote {
-                if c == "(" { depth += 1 } else if c == ")" { depth -= 1 }
+    /// Whether a value read so far is still open: an unclosed `"`, or more `(` than `)` outside quotes.
+    /// Fed each piece of a value once, so a value continued over n lines costs O(its length).
+    private struct OpenValue {
+        private var inQuote = false
+        private var depth = 0
+        var isOpen: Bool { inQuote || depth > 0 }
+
+        /// `"`, `(` and `)` are ASCII, so their bytes never occur inside a multi-byte UTF-8 character.
+        mutating func scan(_ text: String) {
+            for byte in text.utf8 {
+                if byte == UInt8(ascii: "\"") { inQuote.toggle() } else if !inQuote {
+                    if byte == UInt8(ascii: "(") { depth += 1 } else if byte == UInt8(ascii: ")") { depth -= 1 }
+                }
             }
         }
-        return inQuote || depth > 0
     }
 
     /// Removes one pair of surrounding double quotes.

@@ -91,6 +91,17 @@ final class MTLHostileInputTests: XCTestCase {
         assertMalformed(try MTLDocument(data: Data(continued.utf8), path: "cont_MTL.txt"), path: "cont_MTL.txt", mentions: "continues past")
     }
 
+    /// A value continued over thousands of one-character lines is read whole (each line used to rescan the
+    /// whole value: quadratic time; the debug mtl-odl fuzz target spent 23 s of CPU on one such 60 KB file
+    /// without finishing).
+    func testODLValueContinuedOverManyShortLines() throws {
+        let text = "GROUP = LANDSAT_METADATA_FILE\n  K = \"a\n" + String(repeating: "x\n", count: 20_000) + "\"\n  L = ( 1,\n" +
+            String(repeating: "2,\n", count: 5_000) + "3 )\nEND_GROUP = LANDSAT_METADATA_FILE\nEND\n"
+        let document = try MTLDocument(data: Data(text.utf8), path: "many_MTL.txt")
+        XCTAssertEqual(document.value("K", inGroup: "LANDSAT_METADATA_FILE"), "a" + String(repeating: " x", count: 20_000) + " ")
+        XCTAssertEqual(document.value("L", inGroup: "LANDSAT_METADATA_FILE"), "( 1," + String(repeating: "2,", count: 5_000) + "3 )")
+    }
+
     func testNestingDeeperThanTheLimitInEachEncoding() throws {
         let depth = MTLLimits.maxNesting + 1
         let names = (0..<depth).map { "G\($0)" }
