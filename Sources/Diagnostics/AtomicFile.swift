@@ -33,6 +33,24 @@ public enum AtomicFile {
         return folder.isEmpty ? name : (folder as NSString).appendingPathComponent(name)
     }
 
+    /// Removes what killed runs left beside `path`: every `.<name>.partial-<pid>` file or folder in the
+    /// folder of `path` whose process no longer exists (`kill(pid, 0)` fails with `ESRCH`). Another live
+    /// run's temporary (or this process's own) is left alone; so is any sibling whose pid cannot be read.
+    /// A pid reused by an unrelated process keeps its stale temporary until that process ends.
+    /// Best effort: errors are ignored (the leftovers are hidden and never taken for output).
+    public static func removeAbandonedTemporaries(of path: String) {
+        let folder = (path as NSString).deletingLastPathComponent
+        let prefix = ".\((path as NSString).lastPathComponent).partial-"
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            let digits = name.dropFirst(prefix.count)
+            guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let pid = pid_t(digits), pid > 0,
+                  pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            try? fm.removeItem(atPath: folder.isEmpty ? name : (folder as NSString).appendingPathComponent(name))
+        }
+    }
+
     /// Publishes the complete file `partial` (in the folder of `final`) under the name `final`:
     /// `fsync` of the file, `rename`, `fsync` of the folder. Throws a ``Failure`` `.write` naming `final`.
     public static func publish(_ partial: String, as final: String) throws {

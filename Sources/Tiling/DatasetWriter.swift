@@ -8,7 +8,9 @@ import Diagnostics
 /// safetensors shards (or GeoTIFF chips), `manifest.json` and `tiles.gpkg`.
 ///
 /// Everything is written under a hidden temporary folder beside the output (`.<name>.partial-<pid>`)
-/// and renamed to the output name by ``finish()``; ``abort()`` (or dropping the writer) removes it. An
+/// and renamed to the output name by ``finish()``; ``abort()`` (or dropping the writer) removes it, and
+/// the folders that killed runs left (their pid no longer running) are removed when the next writer for
+/// the same output starts (``AtomicFile/removeAbandonedTemporaries(of:)``). An
 /// existing output is refused unless `overwrite` is set, and then replaced only after the new one is
 /// complete.
 ///
@@ -66,6 +68,8 @@ public final class DatasetWriter {
             throw TilingError(path: parent, "the folder to write the dataset into does not exist", hint: "create it first")
         }
         try? fm.removeItem(atPath: temporaryPath)
+        // What a run killed before publishing left (SIGKILL runs no cleanup); a live run's folder stays.
+        AtomicFile.removeAbandonedTemporaries(of: outputPath)
         do {
             try fm.createDirectory(atPath: temporaryPath, withIntermediateDirectories: false)
             if layout == .geotiff {

@@ -40,6 +40,24 @@ final class DiagnosticsTests: XCTestCase {
         }
     }
 
+    /// A killed run's `.<name>.partial-<pid>` (its pid gone) is removed; a live process's (pid 1, this
+    /// process) and unrelated names stay.
+    func testAbandonedTemporariesOfDeadProcessesAreRemovedAndLiveOnesKept() throws {
+        let dir = try folder(), fm = FileManager.default
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let dead = ".out.partial-\(finished.processIdentifier)"
+        for name in [dead, ".out.partial-1", ".out.partial-\(getpid())", ".out.partial-x1", ".other.partial-\(finished.processIdentifier)"] {
+            try fm.createDirectory(atPath: dir + "/" + name, withIntermediateDirectories: false)
+            fm.createFile(atPath: dir + "/" + name + "/shard", contents: Data("x".utf8))
+        }
+        AtomicFile.removeAbandonedTemporaries(of: dir + "/out")
+        XCTAssertEqual(try fm.contentsOfDirectory(atPath: dir).sorted(),
+                       [".other.partial-\(finished.processIdentifier)", ".out.partial-1", ".out.partial-\(getpid())", ".out.partial-x1"].sorted())
+    }
+
     /// One refusal: the library's detail, the command line's advice.
     func testOutputExistsSaysWhatIsWrongAndTheCommandLineAddsItsAdvice() throws {
         let dir = try folder()

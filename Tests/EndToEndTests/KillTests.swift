@@ -98,6 +98,9 @@ final class KillTests: XCTestCase {
 
         var rng = SeededGenerator(seed: 13)
         let out = dir + "/out"
+        // Another run's temporary folder (pid 1 is always alive): the reruns must not remove it.
+        let live = dir + "/.out.partial-1"
+        try FileManager.default.createDirectory(atPath: live, withIntermediateDirectories: false)
         var killedWhileRunning = 0
         for k in 0..<20 {
             try? FileManager.default.removeItem(atPath: out)
@@ -107,6 +110,10 @@ final class KillTests: XCTestCase {
             XCTAssertTrue(after.isEmpty || after == expected, "kill \(k): \(out) holds a partial dataset (\(after.keys.sorted()))")
             if after.isEmpty { try run(binary, ["tile", scene, "--out", out], "kill \(k): the rerun") }
             XCTAssertEqual(try Self.finalFiles(out), expected, "kill \(k): the rerun differs from the uninterrupted run")
+            // The killed run's hidden `.out.partial-<pid>` folder is gone (removed by the rerun, or never
+            // left because the kill came after publishing); the live run's stays.
+            let temporaries = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".out.partial-") }
+            XCTAssertEqual(temporaries, [".out.partial-1"], "kill \(k): temporary folders left beside the output")
         }
         XCTAssertGreaterThanOrEqual(killedWhileRunning, 10, "too few kills landed while tile was running")
     }
