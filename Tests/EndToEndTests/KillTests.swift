@@ -92,9 +92,15 @@ final class KillTests: XCTestCase {
         guard let binary = moemaeBinary else { throw XCTSkip("moemae binary not built") }
         let scene = sceneFolder(Self.product)
         let reference = dir + "/reference"
-        let duration = try run(binary, ["tile", scene, "--out", reference], "uninterrupted run")
+        // The faster of two uninterrupted runs sets the kill moments: with one reference run, a slow one
+        // under a fluctuating load made too few kills land while tile was running (6 and 7 of 20, in two
+        // of six runs on the shared 2-core machine).
+        let first = try run(binary, ["tile", scene, "--out", reference], "uninterrupted run")
+        let second = try run(binary, ["tile", scene, "--out", dir + "/reference-2"], "second uninterrupted run")
+        let duration = min(first, second)
         let expected = try Self.finalFiles(reference)
         XCTAssertEqual(Set(expected.keys), ["manifest.json", "tiles-00000.safetensors", "tiles.gpkg"])
+        XCTAssertEqual(try Self.finalFiles(dir + "/reference-2"), expected, "two uninterrupted runs differ")
 
         var rng = SeededGenerator(seed: 13)
         let out = dir + "/out"
