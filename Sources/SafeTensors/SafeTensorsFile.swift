@@ -77,6 +77,21 @@ public final class SafeTensorsFile: @unchecked Sendable {
         }
         mapping = base
         mappedLength = fileSize
+        // A class whose init throws runs no deinit: a refused file is unmapped here, or every refused
+        // file would leak a mapping of its whole size (found by the safetensors fuzz target, which ran
+        // out of mappings after ~69,000 refused inputs).
+        do {
+            (dataStart, tensors, metadata, byName) = try Self.readHeader(base, fileSize: fileSize, path: path)
+        } catch {
+            munmap(base, fileSize)
+            throw error
+        }
+    }
+
+    /// Validates the header of the mapped file at `base`: (data start, tensors in data order, metadata, index by name).
+    private static func readHeader(_ base: UnsafeMutableRawPointer, fileSize: Int, path: String) throws
+        -> (Int, [TensorInfo], [String: String], [String: Int])
+    {
         var headerLength: UInt64 = 0
         withUnsafeMutableBytes(of: &headerLength) { $0.copyMemory(from: UnsafeRawBufferPointer(start: base, count: 8)) }
         headerLength = UInt64(littleEndian: headerLength)
@@ -97,7 +112,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
             throw SafeTensorsError.truncated(path: path, detail: "header claims \(headerLength) bytes but the file has \(fileSize - 8) after the length")
         }
         let n = Int(headerLength)
-        dataStart = 8 + n
+        let dataStart = 8 + n
         let headerData = Data(bytes: base + 8, count: n)
         let json: Any
         do {
@@ -170,11 +185,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
         for i in infos.indices.dropFirst() where infos[i].dataOffsets.lowerBound < infos[i - 1].dataOffsets.upperBound {
             throw SafeTensorsError.badTensor(path: path, name: infos[i].name, detail: "data overlaps tensor '\(infos[i - 1].name)'")
         }
-        tensors = infos
-        metadata = meta
         var index: [String: Int] = [:]
         for (i, t) in infos.enumerated() { index[t.name] = i }
-        byName = index
+        return (dataStart, infos, meta, index)
     }
 
     deinit {

@@ -85,6 +85,34 @@ final class SafeTensorsTests: XCTestCase {
         FileManager.default.createFile(atPath: path, contents: Data(bytes + h + data))
     }
 
+    /// A refused file is unmapped: `init` throws after mapping the file, and a class whose init throws
+    /// runs no deinit (the safetensors fuzz target ran out of mappings after ~69,000 refused inputs).
+    func testRefusedFilesLeaveNoMapping() throws {
+        #if os(Linux)
+        let path = dir + "/refused.safetensors"
+        var bytes = Data([16, 0, 0, 0, 0, 0, 0, 0])
+        bytes.append(Data(#"{"a": [1, 2]}   "#.utf8))
+        FileManager.default.createFile(atPath: path, contents: bytes)
+        // /proc files report size 0: read them to the end through a file handle.
+        func maps() throws -> String {
+            let text = String(decoding: try FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/self/maps")).readToEnd() ?? Data(), as: UTF8.self)
+            XCTAssertTrue(text.contains("libswiftCore"), "could not read /proc/self/maps")
+            return text
+        }
+        // An accepted file stays mapped while it is open and is unmapped when released.
+        let good = dir + "/good.safetensors"
+        try SafeTensors.write([Tensor("x", [Float(1), 2], shape: [2])], to: good)
+        do {
+            let f = try SafeTensorsFile(path: good)
+            XCTAssertTrue(try maps().contains(good))
+            XCTAssertEqual(try f.floats("x"), [1, 2])
+        }
+        XCTAssertFalse(try maps().contains(good))
+        for _ in 0..<3 { XCTAssertThrowsError(try SafeTensorsFile(path: path)) }
+        XCTAssertFalse(try maps().contains(path), "a refused file is still mapped")
+        #endif
+    }
+
     func testLyingHeadersAreRejectedWithTheTensorName() {
         let cases: [(String, [UInt8], String)] = [
             (#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, [0, 0, 0, 0], "truncated"),
