@@ -16,7 +16,8 @@ if [ $# -eq 0 ]; then
 fi
 # Every fuzz target (Fuzz/, docs/reliability.md "Fuzzing") on its seed corpus plus 30 s of mutations with
 # libFuzzer's seed 1, two targets at a time: fails on any crash, sanitizer report, leak, out-of-memory or
-# time-out. The debug build (ASan + coverage) is the quick one; the whole step stays under 7 min on 2 cores.
+# time-out. The debug build (ASan + coverage) is the quick one: about 5 min for the whole step on an idle 2-core
+# machine (estimated from CPU times: docs/reliability.md, "In CI").
 if [ $# -eq 0 ]; then
     FUZZ_CONFIG=debug FUZZ_SECONDS=30 FUZZ_JOBS=2 ./scripts/fuzz.sh
 fi
