@@ -16,6 +16,9 @@ public protocol DiagnosedError: Error, CustomStringConvertible {
     var hint: String? { get }
     /// The error that caused this one (a system call, a parser, another module), or nil.
     var underlying: Error? { get }
+    /// The settings that fix it (the one whose value is wrong, or those that would let it succeed), by
+    /// identifier: the command line adds its advice with the flags for them. Empty when no setting helps.
+    var settings: [Setting] { get }
 }
 
 /// Kinds of failure shared by every module.
@@ -44,8 +47,10 @@ extension DiagnosedError {
     public var file: String? { nil }
     public var hint: String? { nil }
     public var underlying: Error? { nil }
+    public var settings: [Setting] { [] }
 
-    /// `<path>: <message> (<underlying>). <Hint>.` — the standard rendering.
+    /// `<path>: <message> (<underlying>). <Hint>.` — the standard rendering, without the settings
+    /// (``Setting/mention(_:)`` or the command line's advice adds them).
     public var diagnosis: String {
         var s = file.map { "\($0): \(message)" } ?? message
         if let underlying { s += " (\(underlying))" }
@@ -63,13 +68,17 @@ public struct Failure: DiagnosedError, Sendable {
     /// The underlying error's description (kept as text so the failure stays `Sendable`).
     public var cause: String?
     public var underlying: Error? { cause.map(Cause.init) }
+    public var settings: [Setting]
 
-    public init(_ kind: FailureKind, path: String? = nil, _ message: String, hint: String? = nil, underlying: Error? = nil) {
+    public init(_ kind: FailureKind, path: String? = nil, _ message: String, hint: String? = nil, underlying: Error? = nil,
+                settings: [Setting] = []) {
         self.kind = kind; self.file = path; self.message = message; self.hint = hint
         cause = underlying.map { "\($0)" }
+        self.settings = settings
     }
 
-    public var description: String { diagnosis }
+    /// ``DiagnosedError/diagnosis`` and the settings that fix it (``Setting/mention(_:)``).
+    public var description: String { diagnosis + Setting.mention(settings) }
 
     struct Cause: Error, CustomStringConvertible { let description: String }
 }

@@ -31,18 +31,17 @@ public struct GeoRasterError: Error, CustomStringConvertible, Sendable, Equatabl
     public var hint: String?
     /// The messages GDAL or PROJ emitted for the failing call, in order.
     public var libraryMessages: [String]
+    /// The settings that fix it (``DiagnosedError/settings``).
+    public var settings: [Setting]
 
-    public init(_ code: Code, path: String? = nil, _ message: String, hint: String? = nil, libraryMessages: [String] = []) {
+    public init(_ code: Code, path: String? = nil, _ message: String, hint: String? = nil, libraryMessages: [String] = [],
+                settings: [Setting] = []) {
         self.code = code; self.path = path; self.message = message; self.hint = hint
         self.libraryMessages = libraryMessages
+        self.settings = settings
     }
 
-    public var description: String {
-        var s = path.map { "\($0): \(message)" } ?? message
-        if !libraryMessages.isEmpty { s += " (" + libraryMessages.joined(separator: "; ") + ")" }
-        if let hint { s += ". " + hint.prefix(1).uppercased() + hint.dropFirst() }
-        return s
-    }
+    public var description: String { diagnosis + Setting.mention(settings) }
 }
 
 extension GeoRasterError: DiagnosedError {

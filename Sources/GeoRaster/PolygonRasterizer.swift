@@ -1,4 +1,5 @@
 import CGDAL
+import Diagnostics
 import Foundation
 
 /// Burns labelled polygons of a vector file (any format OGR reads: GeoJSON, GeoPackage, Shapefile, …)
@@ -61,7 +62,7 @@ public final class PolygonRasterizer {
                 }
                 GDALClose(ds)
                 throw GeoRasterError(.invalidArgument, path: path, "the layer has no attribute '\(classField)'",
-                                     hint: "choose the class attribute with --class-field; the layer has: \(names.joined(separator: ", "))")
+                                     hint: "choose the class attribute among the layer's: \(names.joined(separator: ", "))", settings: [.classField])
             }
             OGR_L_ResetReading(layer)
             while let feature = OGR_L_GetNextFeature(layer) {

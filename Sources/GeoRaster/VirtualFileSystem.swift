@@ -269,7 +269,7 @@ public enum CloudConfiguration {
             return "no such object (HTTP 404): check the URL, the bucket and the key"
         }
         if text.contains("Couldn't connect") || text.contains("Connection refused") || text.contains("Could not resolve") || text.contains("timed out") {
-            return "the server could not be reached\(s3 ? " (AWS_S3_ENDPOINT=\(value("AWS_S3_ENDPOINT") ?? "s3.amazonaws.com"))" : ""); check the network and the endpoint, then run again (with --resume for map)"
+            return "the server could not be reached\(s3 ? " (AWS_S3_ENDPOINT=\(value("AWS_S3_ENDPOINT") ?? "s3.amazonaws.com"))" : ""); check the network and the endpoint, then run again"
         }
         return nil
     }

@@ -32,14 +32,18 @@ public struct LandsatError: Error, CustomStringConvertible, Equatable, Sendable 
     public var path: String
     /// What is wrong and what to do.
     public var message: String
+    /// The settings that fix it (``DiagnosedError/settings``).
+    public var settings: [Setting]
 
-    public init(_ code: Code, path: String, _ message: String) {
+    public init(_ code: Code, path: String, _ message: String, settings: [Setting] = []) {
         self.code = code
         self.path = path
         self.message = message
+        self.settings = settings
     }
 
-    public var description: String { "\(path): \(message)" }
+    /// `<path>: <message> (setting: …)`.
+    public var description: String { "\(path): \(message)" + Setting.mention(settings) }
 }
 
 extension LandsatError: DiagnosedError {

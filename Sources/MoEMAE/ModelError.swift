@@ -28,7 +28,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case let .unsupportedWeightDType(path, key, dtype):
             return "\(path): tensor '\(key)' has dtype \(dtype); weights must be F32, F16 or BF16"
         case let .cannotInferConfig(path, reason):
-            return "\(path): cannot tell the model configuration from the tensors: \(reason) (pass --config)"
+            return "\(path): cannot tell the model configuration from the tensors: \(reason); give the configuration"
         case let .invalidInput(m):
             return "invalid model input: \(m)"
         case let .unsupportedPrecision(m):
@@ -50,6 +50,14 @@ extension ModelError: DiagnosedError {
         case let .missingWeight(path, _), let .wrongWeightShape(path, _, _, _), let .unsupportedWeightDType(path, _, _),
              let .cannotInferConfig(path, _):
             return path
+        }
+    }
+    /// A configuration the tensors do not tell, or a precision this CPU lacks: the settings that choose them.
+    public var settings: [Setting] {
+        switch self {
+        case .cannotInferConfig: return [.config]
+        case .unsupportedPrecision: return [.precision]
+        default: return []
         }
     }
     public var message: String {

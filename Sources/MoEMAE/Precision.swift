@@ -87,6 +87,6 @@ extension ModelError {
     /// The refusal of `--precision bf16` on a CPU without AVX512_BF16 (no silent fallback).
     static func bf16Unsupported(_ cpu: CPUFeatures = .current) -> ModelError {
         .unsupportedPrecision("bf16 needs a CPU with AVX512_BF16 (e.g. AMD Zen 4 or later, Intel Cooper Lake, Sapphire Rapids or later); "
-            + "this CPU lacks \(cpu.missingForBF16.joined(separator: " and ")) (it has \(cpu.summary)). Use --precision fp32 (the default)")
+            + "this CPU lacks \(cpu.missingForBF16.joined(separator: " and ")) (it has \(cpu.summary)). Use fp32 (the default)")
     }
 }

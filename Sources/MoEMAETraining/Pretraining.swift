@@ -101,7 +101,7 @@ public final class Pretrainer {
     /// - Parameters: `workers` threads share each batch (``TrainingStep``; use single-threaded BLAS with more than one).
     public init(store: ParameterStore, optimizer: AdamW? = nil, run: PretrainingRun, encoding: InputEncoding,
                 source: PretrainingTileSource, workers: Int = 1) throws {
-        guard source.count > 0 else { throw ModelError.invalidInput("no training tiles (all below --min-valid, or empty datasets)") }
+        guard source.count > 0 else { throw ModelError.invalidInput("no training tiles (all below the minimum valid fraction, or empty datasets)") }
         guard run.batchSize > 0, run.epochs > 0 else { throw ModelError.invalidInput("batch size and epochs must be positive") }
         self.store = store
         self.optimizer = optimizer ?? AdamW(parameterCount: store.layout.totalCount, weightDecay: Float(run.weightDecay))

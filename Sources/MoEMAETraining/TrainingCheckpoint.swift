@@ -48,7 +48,7 @@ public struct TrainingCheckpoint: Sendable {
     public static func read(folder: String) throws -> TrainingCheckpoint {
         let path = (folder as NSString).appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: path) else {
-            throw ModelError.invalidInput("\(folder): no \(fileName) to resume from (was the run started with this --out folder?)")
+            throw ModelError.invalidInput("\(folder): no \(fileName) to resume from (is it the output folder of an earlier pretraining run?)")
         }
         let file = try SafeTensorsFile(path: path)
         guard file.metadata["format"] == formatName else {

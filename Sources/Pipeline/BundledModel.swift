@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 
 /// The demonstration encoder and probe shipped with moemae (`models/default/` in the repository,
@@ -70,7 +71,8 @@ public struct BundledModel: Equatable, Sendable {
             if FileManager.default.isReadableFile(atPath: m.weights) && FileManager.default.isReadableFile(atPath: m.probe) { return m }
         }
         let unset = environment[environmentVariable].map { $0.isEmpty } ?? true
-        throw MapOptionsError("no --weights/--probe given and the bundled model (\(weightsFileName) and \(probeFileName)) was not found; looked in: \(dirs.joined(separator: ", "))\(unset ? " ($\(environmentVariable) is not set)" : ""). Install moemae with scripts/install.sh, set \(environmentVariable) to a folder holding both files, or pass --weights and --probe")
+        throw MapOptionsError("no weights/probe given and the bundled model (\(weightsFileName) and \(probeFileName)) was not found; looked in: \(dirs.joined(separator: ", "))\(unset ? " ($\(environmentVariable) is not set)" : ""). Install moemae with scripts/install.sh, set \(environmentVariable) to a folder holding both files, or give the weights and the probe",
+                              settings: [.weights, .probe])
     }
 
     /// The weights and probe to use: the given paths, the bundled model's files for those needed but not

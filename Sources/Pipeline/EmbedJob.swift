@@ -59,7 +59,7 @@ public struct EmbedJob: Sendable {
     /// weights, a dataset that is not model-ready (unless ``allowNonSR``), tiles of another shape than
     /// the model's, ``reconstruct`` with weights without a decoder.
     @discardableResult
-    public func run(warn: (String) -> Void = { _ in }, progress: (String) -> Void = { _ in }) throws -> Outcome {
+    public func run(warn: (Notice) -> Void = { _ in }, progress: (String) -> Void = { _ in }) throws -> Outcome {
         if !overwrite { try OutputExists.refuse(out) }
         let data = try Dataset(path: dataset)
         try ModelInputResolver.checkDataset(data, path: dataset, allowNonSR: allowNonSR, warn: warn)

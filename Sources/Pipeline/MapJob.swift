@@ -10,8 +10,11 @@ import Tiling
 public struct MapError: Error, CustomStringConvertible {
     public let path: String
     public let message: String
-    public init(path: String, _ message: String) { self.path = path; self.message = message }
-    public var description: String { "\(path): \(message)" }
+    /// The settings that fix it (``DiagnosedError/settings``).
+    public let settings: [Setting]
+    public init(path: String, _ message: String, settings: [Setting] = []) { self.path = path; self.message = message; self.settings = settings }
+    /// `<path>: <message> (settings: …)`.
+    public var description: String { "\(path): \(message)" + Setting.mention(settings) }
 }
 
 extension MapError: DiagnosedError {
@@ -35,7 +38,7 @@ public enum MapJob {
     /// - Parameter runSummaryName: the run summary's file name in the output folder; nil writes none
     ///   (``ClusterMapJob`` maps one scene per call and writes one summary per task).
     public static func run(options: MapOptions, moemaeVersion: String, cancellation: CancellationToken,
-                           runSummaryName: String? = "run-summary.json", note: @escaping (String) -> Void) throws -> Outcome {
+                           runSummaryName: String? = "run-summary.json", note: @escaping (Notice) -> Void) throws -> Outcome {
         let started = Date()
         let t0 = DispatchTime.now().uptimeNanoseconds
         let session = try MapSession(options: options, moemaeVersion: moemaeVersion, note: note)
@@ -56,7 +59,7 @@ public enum MapJob {
                 throw MapError(path: path, "is a BigEarthNet-style patch folder (images/ and labels/), not a Landsat scene; map takes Landsat scenes (tile patches with `moemae tile`)")
             }
             let opened = try input.open(tileSize: session.model.config.imageSize)
-            for w in opened.warnings { note("warning: " + w) }
+            for w in opened.warnings { note(.warning(w)) }
             for entry in opened.entries {
                 do {
                     let s = try entry.result.get()
@@ -64,7 +67,8 @@ public enum MapJob {
                     sources.append((entry.label, s))
                 } catch {
                     guard entry.isCollectionMember else { throw error }
-                    note("error: \(error)")
+                    let d = error as? DiagnosedError
+                    note(Notice("error: \(d?.diagnosis ?? "\(error)")", settings: d?.settings ?? []))
                     failed.append(RunSummary.Failure(input: entry.label, error: "\(error)"))
                 }
             }
@@ -143,8 +147,8 @@ public enum MapJob {
     /// The per-scene refusals: not model-ready unless `allowNonSR` (``ModelInputResolver/checkScene(_:path:allowNonSR:warn:)``:
     /// ``NotModelReady``; with it, a warning), or a band count the encoder does not take.
     static func check(_ s: SceneSource, input path: String, options: MapOptions, inChannels: Int, weights: String,
-                      note: (String) -> Void) throws {
-        try ModelInputResolver.checkScene(s, path: path, allowNonSR: options.allowNonSR, warn: { note("warning: " + $0) })
+                      note: (Notice) -> Void) throws {
+        try ModelInputResolver.checkScene(s, path: path, allowNonSR: options.allowNonSR, warn: note)
         guard s.bands.count == inChannels else {
             throw MapError(path: weights, "the encoder takes \(inChannels) input bands, but scene \(s.id) provides \(s.bands.count) (\(s.bands.map(\.name).joined(separator: ","))); use weights of a model trained on these \(s.bands.count) bands")
         }

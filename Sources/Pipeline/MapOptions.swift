@@ -17,7 +17,7 @@ public enum TokenExpertLayers: Equatable, Sendable, CustomStringConvertible {
         var out: [Int] = []
         for part in t.split(separator: ",", omittingEmptySubsequences: false) {
             guard let v = Int(part.trimmingCharacters(in: .whitespaces)), v >= 0 else {
-                throw MapOptionsError("--token-experts: '\(text)' is not 'all' or a comma-separated list of layer indices ≥ 0 (e.g. 0,3,5)")
+                throw MapOptionsError("token-experts: '\(text)' is not 'all' or a comma-separated list of layer indices ≥ 0 (e.g. 0,3,5)", settings: [.tokenExperts])
             }
             out.append(v)
         }
@@ -32,7 +32,7 @@ public enum TokenExpertLayers: Equatable, Sendable, CustomStringConvertible {
         case .all: return Array(0..<layerCount)
         case .layers(let l):
             if let bad = l.first(where: { $0 >= layerCount }) {
-                throw MapOptionsError("--token-experts: layer \(bad) does not exist; the encoder has \(layerCount) layers (0…\(layerCount - 1))")
+                throw MapOptionsError("token-experts: layer \(bad) does not exist; the encoder has \(layerCount) layers (0…\(layerCount - 1))", settings: [.tokenExperts])
             }
             return Array(Set(l)).sorted()
         }
@@ -47,11 +47,14 @@ public enum TokenExpertLayers: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// A bad option value (command line or pipeline file).
+/// A bad option value (command line or pipeline file): what is wrong, named by the option's name in
+/// pipeline files (`queue-depth`), and the ``Setting``s that fix it (the command line names its flags).
 public struct MapOptionsError: Error, CustomStringConvertible {
     public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+    public let settings: [Setting]
+    public init(_ message: String, settings: [Setting] = []) { self.message = message; self.settings = settings }
+    /// `<message> (setting: …)`.
+    public var description: String { message + Setting.mention(settings) }
 }
 
 extension MapOptionsError: DiagnosedError {
@@ -126,21 +129,21 @@ public struct MapOptions: Equatable, Sendable {
     /// Range checks shared by the command line and pipeline files.
     public func validate() throws {
         if scenes.isEmpty { throw MapOptionsError("no scene given: pass at least one Landsat scene folder or MTL file") }
-        if weights.isEmpty { throw MapOptionsError("--weights is empty: give the encoder weights file") }
-        if probe.isEmpty { throw MapOptionsError("--probe is empty: give the probe file") }
-        if out.isEmpty { throw MapOptionsError("--out is empty: give the output folder") }
+        if weights.isEmpty { throw MapOptionsError("the weights path is empty: give the encoder weights file", settings: [.weights]) }
+        if probe.isEmpty { throw MapOptionsError("the probe path is empty: give the probe file", settings: [.probe]) }
+        if out.isEmpty { throw MapOptionsError("the output path is empty: give the output folder", settings: [.out]) }
         try Self.validateEncoderSettings(workers: workers, batchSize: batchSize, blasThreads: blasThreads)
-        if !(1...1024).contains(queueDepth) { throw MapOptionsError("--queue-depth must be between 1 and 1024 (got \(queueDepth))") }
-        if !(minValid >= 0 && minValid <= 1) { throw MapOptionsError("--min-valid must be a fraction between 0 and 1 (got \(minValid))") }
-        if case .layers(let l) = tokenExperts, l.isEmpty { throw MapOptionsError("--token-experts: give at least one layer index, or 'all'") }
+        if !(1...1024).contains(queueDepth) { throw MapOptionsError("queue-depth must be between 1 and 1024 (got \(queueDepth))", settings: [.queueDepth]) }
+        if !(minValid >= 0 && minValid <= 1) { throw MapOptionsError("min-valid must be a fraction between 0 and 1 (got \(minValid))", settings: [.minValid]) }
+        if case .layers(let l) = tokenExperts, l.isEmpty { throw MapOptionsError("token-experts: give at least one layer index, or 'all'", settings: [.tokenExperts]) }
     }
 
     /// Range checks of the encoder settings, shared by `map`, `embed` and pipeline files: workers 1…64,
     /// batch size 1…4096 tiles, BLAS threads 1…256 per worker. Throws ``MapOptionsError``.
     public static func validateEncoderSettings(workers: Int, batchSize: Int, blasThreads: Int) throws {
-        if !(1...64).contains(workers) { throw MapOptionsError("--workers must be between 1 and 64 (got \(workers))") }
-        if !(1...4096).contains(batchSize) { throw MapOptionsError("--batch-size must be between 1 and 4096 (got \(batchSize))") }
-        if !(1...256).contains(blasThreads) { throw MapOptionsError("--blas-threads must be between 1 and 256 (got \(blasThreads))") }
+        if !(1...64).contains(workers) { throw MapOptionsError("workers must be between 1 and 64 (got \(workers))", settings: [.workers]) }
+        if !(1...4096).contains(batchSize) { throw MapOptionsError("batch-size must be between 1 and 4096 (got \(batchSize))", settings: [.batchSize]) }
+        if !(1...256).contains(blasThreads) { throw MapOptionsError("blas-threads must be between 1 and 256 (got \(blasThreads))", settings: [.blasThreads]) }
     }
 
     /// The options that change what is written (not how fast), as text: part of the resume fingerprint

@@ -86,7 +86,7 @@ public struct MapProduct: Sendable {
         title: "Land-cover labels (one pixel per 40×40 tile)", roles: ["data", "labels"], option: nil,
         isWritten: { _ in true }, bandCount: { _ in 1 },
         bands: { _ in [Band(description: "land-cover class (probe arg-max)", layer: nil)] },
-        assetDescription: { _ in "Index of the probe's highest-scoring class; 255 = skipped tile (no valid pixels or below --min-valid)." },
+        assetDescription: { _ in "Index of the probe's highest-scoring class; 255 = skipped tile (no valid pixels, or a valid fraction below the run's min-valid)." },
         fill: { tile, row in row.set(band: 0, x: tile.column, y: 0, tile.label) })
 
     /// Expert maps: per encoder layer, the expert most of the tile's 100 patch tokens chose first.

@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 import Landsat
 import MoEMAE
@@ -28,10 +29,11 @@ public final class MapSession: @unchecked Sendable {
     /// probe fitted on these weights (SHA-256) and of their dimension, at most 255 classes; sets the
     /// process's BLAS thread count (``BLAS/setThreads(_:)``).
     /// - Throws: ``MapError`` or the loaders' errors, naming the file, before any output is written.
-    public init(options: MapOptions, moemaeVersion: String, note: @escaping (String) -> Void) throws {
+    public init(options: MapOptions, moemaeVersion: String, note: @escaping (Notice) -> Void) throws {
         try options.validate()
-        for (flag, path) in [("--weights", options.weights), ("--probe", options.probe)] where !FileManager.default.isReadableFile(atPath: path) {
-            throw MapError(path: path, "cannot read the \(flag) file (does it exist?)")
+        for (what, setting, path) in [("weights", Setting.weights, options.weights), ("probe", .probe, options.probe)]
+        where !FileManager.default.isReadableFile(atPath: path) {
+            throw MapError(path: path, "cannot read the \(what) file (does it exist?)", settings: [setting])
         }
         let probe = try LinearProbe(contentsOf: options.probe)
         // Load the weights before comparing fingerprints: a truncated or foreign --weights file is
@@ -42,15 +44,17 @@ public final class MapSession: @unchecked Sendable {
         let weightsSHA = try FileDigest.sha256(ofFile: options.weights)
         let probeSHA = try FileDigest.sha256(ofFile: options.probe)
         if probe.weightsSHA256.isEmpty {
-            note("warning: \(options.probe) does not record which encoder weights it was fitted on; cannot check that it matches \(options.weights)")
+            note(.warning("\(options.probe) does not record which encoder weights it was fitted on; cannot check that it matches \(options.weights)"))
         } else if probe.weightsSHA256.lowercased() != weightsSHA {
-            throw MapError(path: options.probe, "was fitted on embeddings of encoder weights with SHA-256 \(probe.weightsSHA256.prefix(12))…, but --weights \(options.weights) has SHA-256 \(weightsSHA.prefix(12))…; pass the weights the probe was fitted on, or fit a probe on these weights (moemae embed, then moemae probe fit)")
+            throw MapError(path: options.probe, "was fitted on embeddings of encoder weights with SHA-256 \(probe.weightsSHA256.prefix(12))…, but the weights \(options.weights) have SHA-256 \(weightsSHA.prefix(12))…; give the weights the probe was fitted on, or fit a probe on these weights (moemae embed, then moemae probe fit)",
+                           settings: [.weights, .probe])
         }
         guard probe.classCount >= 1, probe.classCount <= 255 else {
             throw MapError(path: options.probe, "has \(probe.classCount) classes; label maps are UInt8 with 255 as nodata, so at most 255 classes")
         }
         guard probe.dimension == config.embedDim else {
-            throw MapError(path: options.probe, "expects \(probe.dimension)-dimensional embeddings but --weights \(options.weights) is a \(config.preset) encoder of dimension \(config.embedDim); fit the probe on embeddings of these weights")
+            throw MapError(path: options.probe, "expects \(probe.dimension)-dimensional embeddings but the weights \(options.weights) are a \(config.preset) encoder of dimension \(config.embedDim); fit the probe on embeddings of these weights",
+                           settings: [.weights, .probe])
         }
 
         // The model input (ModelInputResolver.forMapping): the chosen hour policy, else the one the probe's
@@ -58,7 +62,7 @@ public final class MapSession: @unchecked Sendable {
         // else utc; metadata unless noMetadata; warnings where this differs from what the probe was fitted on.
         let trained = try WeightsMetadata.read(path: options.weights)
         let encoding = ModelInputResolver.forMapping(probe: probe, probePath: options.probe, trained: trained, hour: options.hour,
-                                                     noMetadata: options.noMetadata, warn: { note("warning: " + $0) }).encoding
+                                                     noMetadata: options.noMetadata, warn: note).encoding
         let hour = encoding.hour
         // OpenBLAS's thread count is process-wide: set once for the whole job (every worker uses it).
         BLAS.setThreads(options.blasThreads)
@@ -86,7 +90,7 @@ public final class MapSession: @unchecked Sendable {
 
     /// The per-scene refusals (``MapJob``): not model-ready unless `allowNonSR` (``NotModelReady``; with
     /// it, a warning), or a band count the encoder does not take. `input` names the scene in messages.
-    public func check(_ s: SceneSource, input: String, note: (String) -> Void) throws {
+    public func check(_ s: SceneSource, input: String, note: (Notice) -> Void) throws {
         try MapJob.check(s, input: input, options: options, inChannels: model.config.inChannels, weights: options.weights, note: note)
     }
 
@@ -100,7 +104,7 @@ public final class MapSession: @unchecked Sendable {
     /// `options` supplies the per-call output settings (`out`, `resume`, `overwrite`); the encoder and
     /// output-affecting settings are the session's.
     public func map(_ s: SceneSource, options callOptions: MapOptions, fingerprint: String, cancellation: CancellationToken,
-                    note: @escaping (String) -> Void) throws -> SceneMapResult {
+                    note: @escaping (Notice) -> Void) throws -> SceneMapResult {
         let config = model.config
         let source = try StripReaderSource(scene: s, tileSize: config.imageSize, metadata: !options.noMetadata)
         let scene = source.mapScene()

@@ -6,18 +6,18 @@ import Probe
 import Tiling
 
 /// A refusal of the model-input policy (inputs that contradict each other), in the shape of
-/// ``DiagnosedError``: what is wrong; the command line adds how to fix it with its flags (``withAdvice(_:)``).
+/// ``DiagnosedError``: what is wrong and the settings that fix it; the command line names its flags.
 public struct ModelInputError: DiagnosedError, Sendable {
     public var kind: FailureKind { .incompatible }
     public var message: String
     public var hint: String?
-    public init(_ message: String, hint: String? = nil) { self.message = message; self.hint = hint }
+    public var settings: [Setting]
+    public init(_ message: String, hint: String? = nil, settings: [Setting] = []) {
+        self.message = message; self.hint = hint; self.settings = settings
+    }
 
     /// `<message>; <hint>`.
-    public var description: String { message + (hint.map { "; " + $0 } ?? "") }
-
-    /// The same refusal with the command line's advice.
-    public func withAdvice(_ hint: String) -> ModelInputError { ModelInputError(message, hint: hint) }
+    public var description: String { message + (hint.map { "; " + $0 } ?? "") + Setting.mention(settings) }
 }
 
 /// A refusal of inputs that are not what the model was trained on (not Collection 2 Level-2 surface
@@ -57,7 +57,7 @@ public struct ModelInput: Sendable, Equatable {
 /// pretrain`, else the BigEarthNet-Landsat statistics of ``InputEncoding``).
 ///
 /// Warnings (inputs accepted although not model-ready, encodings that differ from a probe's) go to
-/// `warn` as one line each, without the `warning: ` prefix the command line adds.
+/// `warn` as ``Notice``s (level warning, with the settings concerned; the command line names its flags).
 public enum ModelInputResolver {
     /// What `tile` records in a dataset: the hour policy chosen (default utc) and whether the tiles
     /// carry metadata.
@@ -74,7 +74,7 @@ public enum ModelInputResolver {
 
     /// `embed`: refuses a dataset whose bands are not the model's or whose scenes are not model-ready
     /// unless `allowNonSR` (then warns). Throws ``NotModelReady`` naming `path`.
-    public static func checkDataset(_ data: Dataset, path: String, allowNonSR: Bool, warn: (String) -> Void) throws {
+    public static func checkDataset(_ data: Dataset, path: String, allowNonSR: Bool, warn: (Notice) -> Void) throws {
         let modelBands = LandsatBandSet.modelBandNames
         if !allowNonSR {
             if data.bands != modelBands {
@@ -89,7 +89,8 @@ public enum ModelInputResolver {
             if data.bands != modelBands || !notReady.isEmpty {
                 let what = data.bands != modelBands ? "bands \(data.bands.joined(separator: ","))"
                     : "scene(s) \(notReady.prefix(3).joined(separator: ", "))\(notReady.count > 3 ? ", …" : "") not model_ready"
-                warn("\(path): \(what); embedded anyway because of --allow-non-sr: the model was trained on Collection 2 Level-2 SR_B1…SR_B7, so these embeddings are not meaningful")
+                warn(.warning("\(path): \(what); embedded anyway because non-SR inputs are allowed: the model was trained on Collection 2 Level-2 SR_B1…SR_B7, so these embeddings are not meaningful",
+                              settings: [.allowNonSR]))
             }
         }
     }
@@ -107,28 +108,31 @@ public enum ModelInputResolver {
 
     /// `map`, per scene: refuses a scene that is not Collection 2 Level-2 surface reflectance unless
     /// `allowNonSR` (then warns). Throws ``NotModelReady`` naming `path`.
-    public static func checkScene(_ s: SceneSource, path: String, allowNonSR: Bool, warn: (String) -> Void) throws {
+    public static func checkScene(_ s: SceneSource, path: String, allowNonSR: Bool, warn: (Notice) -> Void) throws {
         guard !s.modelReady else { return }
         let what = "\(s.id) is not Collection 2 Level-2 surface reflectance (\(s.facts.processingLevel), bands \(s.bands.map(\.name).joined(separator: ",")))"
         if !allowNonSR {
             throw NotModelReady(path: path, "\(what): the model was trained on SR_B1…SR_B7 only")
         }
         // docs/bands.md: with --allow-non-sr the outputs are less reliable, and the command says so.
-        warn("\(path): \(what); mapped anyway because of --allow-non-sr: its values get the surface-reflectance normalisation, so its maps are not meaningful")
+        warn(.warning("\(path): \(what); mapped anyway because non-SR inputs are allowed: its values get the surface-reflectance normalisation, so its maps are not meaningful",
+                      settings: [.allowNonSR]))
     }
 
     /// `map`: hour policy `hour`, else the one the probe's training embeddings used (so scenes are
     /// encoded as the probe's training tiles were), else the weights', else utc; metadata unless
     /// `noMetadata`. Warns when the choice differs from what the probe was fitted on.
     public static func forMapping(probe: LinearProbe, probePath: String, trained: WeightsMetadata?, hour: HourPolicy?,
-                                  noMetadata: Bool, warn: (String) -> Void) -> ModelInput {
+                                  noMetadata: Bool, warn: (Notice) -> Void) -> ModelInput {
         let probeHour = probe.inputHourPolicy
         let chosen = hour ?? probeHour ?? trained?.hour ?? .utc
         if let probeHour, chosen != probeHour {
-            warn("\(probePath) was fitted on embeddings made with hour policy \(probeHour.rawValue), but --hour \(chosen.rawValue) is used: the probe sees other inputs than it was fitted on")
+            warn(.warning("\(probePath) was fitted on embeddings made with hour policy \(probeHour.rawValue), but hour policy \(chosen.rawValue) is chosen: the probe sees other inputs than it was fitted on",
+                          settings: [.hour]))
         }
         if let m = probe.inputMetadata, m == noMetadata {
-            warn("\(probePath) was fitted on embeddings made \(m ? "with" : "without") metadata (week, hour, lat, lon), but this run \(noMetadata ? "zeroes it (--no-metadata)" : "uses it"); \(m ? "leave out --no-metadata" : "pass --no-metadata") to map as the probe was fitted")
+            warn(.warning("\(probePath) was fitted on embeddings made \(m ? "with" : "without") metadata (week, hour, lat, lon), but this run \(noMetadata ? "zeroes it" : "uses it"); \(m ? "keep" : "zero") the metadata to map as the probe was fitted",
+                          settings: [.noMetadata]))
         }
         var input = base(trained)
         input.encoding.hour = chosen
@@ -148,7 +152,7 @@ public enum ModelInputResolver {
         } else {
             let policies = Set(datasets.map(\.hourPolicy.rawValue))
             guard policies.count <= 1 else {
-                throw ModelInputError("the datasets \(paths.joined(separator: ", ")) use different hour policies (\(policies.sorted().joined(separator: ", ")))")
+                throw ModelInputError("the datasets \(paths.joined(separator: ", ")) use different hour policies (\(policies.sorted().joined(separator: ", ")))", settings: [.hour])
             }
             input.encoding.hour = datasets.first?.hourPolicy ?? .utc
         }
@@ -166,13 +170,14 @@ public enum ModelInputResolver {
     /// `probe predict` / `eval`: warnings when the embeddings' model-input encoding differs from the
     /// one the probe was fitted on (its scores are then computed on other features than it learned).
     /// Unknown on either side: no warning.
-    public static func mismatches(probe: LinearProbe, probePath: String, table: EmbeddingTable, embeddingsPath: String) -> [String] {
-        var out: [String] = []
+    public static func mismatches(probe: LinearProbe, probePath: String, table: EmbeddingTable, embeddingsPath: String) -> [Notice] {
+        var out: [Notice] = []
         if let fitted = probe.inputHourPolicy, let used = table.metadata["hour_policy"], fitted.rawValue != used {
-            out.append("\(probePath) was fitted on embeddings made with hour policy \(fitted.rawValue), but \(embeddingsPath) was made with \(used); its scores are not comparable (tile with --hour \(fitted.rawValue) and embed again)")
+            out.append(.warning("\(probePath) was fitted on embeddings made with hour policy \(fitted.rawValue), but \(embeddingsPath) was made with \(used); its scores are not comparable (tile with hour policy \(fitted.rawValue) and embed again)",
+                                settings: [.hour]))
         }
         if let fitted = probe.inputMetadata, let used = table.metadata["metadata"], (fitted ? "true" : "false") != used {
-            out.append("\(probePath) was fitted on embeddings made \(fitted ? "with" : "without") metadata (week, hour, lat, lon), but \(embeddingsPath) was made \(used == "true" ? "with" : "without") it; its scores are not comparable")
+            out.append(.warning("\(probePath) was fitted on embeddings made \(fitted ? "with" : "without") metadata (week, hour, lat, lon), but \(embeddingsPath) was made \(used == "true" ? "with" : "without") it; its scores are not comparable"))
         }
         return out
     }

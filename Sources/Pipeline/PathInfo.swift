@@ -348,7 +348,7 @@ public struct PathInfo: Codable, Sendable, Equatable {
             add("sensor", "\(s.spacecraft) \(s.sensor), collection \(s.collection), \(s.level)")
             add("acquired", s.acquired)
             add("bands", s.bands.joined(separator: " "))
-            add("model-ready", s.modelReady ? "yes (C2 L2 surface reflectance SR_B1…SR_B7)" : "no (not C2 L2 SR_B1…SR_B7: map needs --allow-non-sr, the maps are not meaningful)")
+            add("model-ready", s.modelReady ? "yes (C2 L2 surface reflectance SR_B1…SR_B7)" : "no (not C2 L2 SR_B1…SR_B7: map takes it only with allow-non-sr, and the maps are not meaningful)")
             add("grid", "\(s.width) × \(s.height) pixels of \(Self.number(s.pixelSize)) in \(s.crs)\(s.epsg.map { " (EPSG:\($0))" } ?? "")")
             add("tiles", "\(s.tileRows) × \(s.tileCols) = \(s.tiles) tiles of \(s.tileSize)×\(s.tileSize) pixels")
             add("files", "\(s.files.count)")

@@ -125,7 +125,7 @@ public enum PipelineFile {
             model = try BundledModel.resolve(weights: fields["weights"] == nil ? nil : try reader.path("weights"),
                                              probe: fields["probe"] == nil ? nil : try reader.path("probe"), note: note)
         } catch let e as MapOptionsError {
-            throw PipelineFileError(path: path, line: nil, e.message.replacingOccurrences(of: "no --weights/--probe given", with: "no weights/probe given"))
+            throw PipelineFileError(path: path, line: nil, e.message)   // names the fields weights and probe
         }
         var o = MapOptions(scenes: try reader.paths("scenes"), weights: model.weights, probe: model.probe,
                            out: try reader.path("out"))

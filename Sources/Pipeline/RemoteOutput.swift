@@ -1,4 +1,5 @@
 import ContentDigest
+import Diagnostics
 import Foundation
 import GeoRaster
 
@@ -75,7 +76,8 @@ public struct RemoteOutput: Sendable {
         for file in files {
             let name = (file as NSString).lastPathComponent
             do { try VirtualFileSystem.upload(file: file, to: location(name)) } catch let e as GeoRasterError {
-                throw OutputError(path: location(name), "upload failed: \(e). The finished outputs stay in \(localDirectory); run again with --resume to upload them")
+                throw Failure(.write, path: location(name), "upload failed: \(e). The finished outputs stay in \(localDirectory); resuming the run uploads them",
+                              settings: [.resume])
             }
         }
         for file in files { try? FileManager.default.removeItem(atPath: file) }

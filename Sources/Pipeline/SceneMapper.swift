@@ -51,12 +51,12 @@ public struct SceneMapResult {
 /// (``OutputTransaction``). See docs/pipeline.md.
 public enum SceneMapper {
     /// Notes printed on stderr (resume decisions), unless quiet.
-    public typealias Note = (String) -> Void
+    public typealias Note = (Notice) -> Void
 
     public static func run<Source: SceneTileSource>(
         scene: MapScene, source: Source, layout: MapOutputLayout, options: MapOptions, fingerprint: String,
         cancellation: CancellationToken, progressMode: ProgressReporter.Mode, runFacts: [String: String] = [:],
-        note: Note = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) },
+        note: Note = { FileHandle.standardError.write(Data("\($0)\n".utf8)) },
         makeEncoder: @escaping (Int) throws -> TileBatchEncoder
     ) throws -> SceneMapResult {
         let started = DispatchTime.now().uptimeNanoseconds
@@ -129,7 +129,7 @@ public enum SceneMapper {
         } catch {
             // Keep the staging folder when it holds checkpointed rows (`--resume` continues from them).
             if checkpointed || FileManager.default.fileExists(atPath: progressPath) {
-                note("\(scene.product): partial results kept in \(tx.stagingDirectory); run again with --resume to continue")
+                note(Notice(.note, "\(scene.product): partial results kept in \(tx.stagingDirectory)", settings: [.resume]))
             } else {
                 tx.abort()
             }
@@ -162,7 +162,7 @@ public enum SceneMapper {
         } catch {
             // A full disk while writing the JSON files: the mapped rows are still checkpointed, keep them.
             if FileManager.default.fileExists(atPath: progressPath) && FileManager.default.fileExists(atPath: storePath) {
-                note("\(scene.product): partial results kept in \(tx.stagingDirectory); run again with --resume to continue")
+                note(Notice(.note, "\(scene.product): partial results kept in \(tx.stagingDirectory)", settings: [.resume]))
             } else {
                 tx.abort()
             }

@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 import SafeTensors
 
@@ -29,7 +30,8 @@ public struct EmbeddingTable: Sendable {
         let file = try SafeTensorsFile(path: path)
         guard let info = file.info(feature.rawValue) else {
             let have = file.names.filter { ["embedding", "cls"].contains($0) }
-            throw ProbeError(path: path, "no '\(feature.rawValue)' tensor" + (have.isEmpty ? "; this is not an embeddings file written by `moemae embed`" : " (it has \(have.joined(separator: ", "))); choose it with --feature"))
+            throw Failure(.read, path: path, "no '\(feature.rawValue)' tensor" + (have.isEmpty ? "; this is not an embeddings file written by `moemae embed`" : " (it has \(have.joined(separator: ", "))); choose that feature"),
+                          settings: have.isEmpty ? [] : [.feature])
         }
         guard info.shape.count == 2, info.shape[1] > 0 else {
             throw ProbeError(path: path, "tensor '\(feature.rawValue)' has shape \(info.shape), expected [N, D]")

@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 import Tiling
 
@@ -15,7 +16,8 @@ public enum LabelSource: Sendable {
     public init(path: String, classField: String?) throws {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-            throw ProbeError(path: path, "no such label source (a BigEarthNet labels folder, a label raster, or a vector file with --class-field)")
+            throw Failure(.open, path: path, "no such label source (a BigEarthNet labels folder, a label raster, or a vector file with its class attribute named)",
+                          settings: [.classField])
         }
         if isDir.boolValue {
             self = .bigEarthNet(path: path)
@@ -24,7 +26,7 @@ public enum LabelSource: Sendable {
         } else {
             let vectorExtensions: Set<String> = ["geojson", "json", "gpkg", "shp", "fgb", "kml", "gml", "sqlite"]
             if vectorExtensions.contains((path as NSString).pathExtension.lowercased()) {
-                throw ProbeError(path: path, "looks like a vector file: name its class attribute with --class-field")
+                throw Failure(.invalidArgument, path: path, "looks like a vector file: name its class attribute", settings: [.classField])
             }
             self = .raster(path: path)
         }
@@ -40,7 +42,7 @@ public enum LabelSource: Sendable {
     public func labels(for tiles: [TileRef], manifest: DatasetManifest, datasetPath: String, task: ProbeTask,
                        minFraction: Double) throws -> TileLabels {
         guard minFraction > 0 && minFraction <= 1 else {
-            throw ProbeError(path: "--min-fraction", "must lie in (0, 1], got \(minFraction)")
+            throw Failure(.invalidArgument, "the minimum label fraction of a tile must lie in (0, 1], got \(minFraction)", settings: [.minFraction])
         }
         let placement = TilePlacement(manifest: manifest, path: datasetPath)
         switch self {

@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 
 extension LinearProbe {
@@ -23,10 +24,10 @@ extension LinearProbe {
             throw ProbeError(path: path, "'intercept' has shape \(intercept.shape); expected [\(rows)] to match 'coef'")
         }
         guard classNames.count >= 2 else {
-            throw ProbeError(path: "--classes", "a probe needs at least two class names, got \(classNames.count)")
+            throw Failure(.invalidArgument, "a probe needs at least two class names, got \(classNames.count)", settings: [.classes])
         }
         guard Set(classNames).count == classNames.count else {
-            throw ProbeError(path: "--classes", "class names repeat: \(classNames)")
+            throw Failure(.invalidArgument, "class names repeat: \(classNames)", settings: [.classes])
         }
         var weight = coef.values, bias = intercept.values
         if rows == 1 && classNames.count == 2 && task == .multiclass {
@@ -40,7 +41,7 @@ extension LinearProbe {
             throw ProbeError(path: path, "'coef' or 'intercept' holds NaN or infinite values")
         }
         guard (0...1).contains(threshold) else {
-            throw ProbeError(path: "--threshold", "a threshold must lie in 0…1, got \(threshold)")
+            throw Failure(.invalidArgument, "a threshold must lie in 0…1, got \(threshold)", settings: [.threshold])
         }
         return LinearProbe(task: task, classes: defaultClasses(classNames),
                            thresholds: task == .multilabel ? [Double](repeating: threshold, count: classNames.count) : [],

@@ -102,7 +102,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
             let start = UnsafeRawBufferPointer(start: base, count: min(fileSize, 4))
             let isZip = start.starts(with: [0x50, 0x4B, 0x03, 0x04])
             throw SafeTensorsError.badHeader(path: path, detail: isZip
-                ? "not a safetensors file but a zip archive, probably a PyTorch checkpoint (.pth): convert it with `moemae weights import \(path) --out WEIGHTS.safetensors` and pass that file"
+                ? "not a safetensors file but a zip archive, probably a PyTorch checkpoint (.pth): convert it with `moemae weights import` and pass the safetensors file it writes"
                 : "not a safetensors file (it does not start with an 8-byte header length followed by a JSON header)")
         }
         guard headerLength <= UInt64(SafeTensorsFile.maxHeaderBytes) else {

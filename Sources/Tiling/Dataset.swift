@@ -60,7 +60,8 @@ public struct Dataset: Sendable {
             // GeoTIFF chips (`tile --format geotiff`) have no shards: reading them as a dataset would
             // silently give zero tiles (embed wrote an empty embeddings file and exited 0).
             guard m.layout != .geotiff else {
-                throw DatasetError(path: path, "holds GeoTIFF chips (images/, labels/; written with `moemae tile --format geotiff`), not safetensors shards; embed, probe and pretrain read shards: tile the scenes again without --format geotiff")
+                throw Failure(.read, path: path, "holds GeoTIFF chips (images/, labels/; written by `moemae tile` in the geotiff layout), not safetensors shards; embed, probe and pretrain read shards: tile the scenes again in the safetensors layout (the default)",
+                              settings: [.format])
             }
             manifest = m
             shardPaths = m.shards.map { (path as NSString).appendingPathComponent($0.file) }

@@ -47,7 +47,7 @@ public final class DatasetWriter {
 
     public init(path: String, options: TilingOptions, layout: DatasetLayout = .safetensors, shardSize: Int = 4096, overwrite: Bool = false) throws {
         try options.validate()
-        guard shardSize >= 1 else { throw TilingError(path: "--shard-size", "shard size must be at least 1 tile") }
+        guard shardSize >= 1 else { throw Failure(.invalidArgument, "shard size must be at least 1 tile (got \(shardSize))", settings: [.shardSize]) }
         let url = URL(fileURLWithPath: path).standardizedFileURL
         outputPath = url.path
         temporaryPath = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
@@ -59,8 +59,8 @@ public final class DatasetWriter {
         if fm.fileExists(atPath: outputPath) && overwrite && !Self.isReplaceable(outputPath) {
             // --overwrite replaces a dataset; it must never delete a user's file or folder given as --out
             // by mistake (publishing removes the old output recursively).
-            throw TilingError(path: path, "exists and is not a moemae dataset folder (no manifest.json written by `moemae tile`), so --overwrite does not replace it",
-                              hint: "choose another --out folder, or remove it yourself if it is no longer needed")
+            throw TilingError(path: path, "exists and is not a moemae dataset folder (no manifest.json written by `moemae tile`), so overwriting does not replace it",
+                              hint: "write the dataset elsewhere, or remove it yourself if it is no longer needed", settings: [.out])
         }
         var isDir: ObjCBool = false
         let parent = url.deletingLastPathComponent().path
@@ -82,7 +82,7 @@ public final class DatasetWriter {
             let reason = underlying.map { $0.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32($0.code))) : $0.localizedDescription }
                 ?? error.localizedDescription
             throw TilingError(path: outputPath, "cannot create the temporary dataset folder \(temporaryPath) in \(parent) (\(reason))",
-                              hint: "choose an --out folder inside a writable folder (check permissions and free space)")
+                              hint: "write the dataset into a writable folder (check permissions and free space)", settings: [.out])
         }
     }
 
@@ -223,11 +223,12 @@ public final class DatasetWriter {
         guard !finished else { throw TilingError(path: outputPath, "dataset already finished") }
         do {
             guard tileCount > 0 else {
-                let why = options.minValid > 0 ? "every tile has a valid fraction below --min-valid \(options.minValid)"
-                    : options.edge == .drop ? "the scenes are smaller than one \(options.tileSize)×\(options.tileSize) tile and --edge drop drops partial tiles"
+                let why = options.minValid > 0 ? "every tile has a valid fraction below the minimum \(options.minValid)"
+                    : options.edge == .drop ? "the scenes are smaller than one \(options.tileSize)×\(options.tileSize) tile and the edge policy drop drops partial tiles"
                     : "the scenes produced no tiles"
                 throw TilingError(path: scenes.map(\.id).joined(separator: ", "), "no tiles to write: \(why)",
-                                  hint: "lower --min-valid, use --edge pad, or check that the scenes hold data (not only fill)")
+                                  hint: "lower the minimum valid fraction, pad partial edge tiles, or check that the scenes hold data (not only fill)",
+                                  settings: [.minValid, .edge])
             }
             if layout == .safetensors { try flushShard() }
             try wrap { try vector?.finish() }

@@ -107,9 +107,10 @@ public final class SceneRasters {
             let remote = RemoteLocation.isRemote(path)
             throw TilingError(path: RemoteLocation.displayURL(path),
                               "cannot read pixels \(window) of band \(name) (\(e.libraryMessages.isEmpty ? e.message : e.libraryMessages.joined(separator: "; ")))",
-                              hint: (remote ? CloudConfiguration.hint(for: path, messages: e.libraryMessages).map { $0 + "; with map, run again with --resume to continue" } : nil)
-                                  ?? (remote ? "the object is probably truncated, or the server stopped answering; check it, then run again (map: --resume continues)"
-                                      : "the file is probably truncated or corrupt; download the scene again"))
+                              hint: (remote ? CloudConfiguration.hint(for: path, messages: e.libraryMessages) : nil)
+                                  ?? (remote ? "the object is probably truncated, or the server stopped answering; check it, then run again"
+                                      : "the file is probably truncated or corrupt; download the scene again"),
+                              settings: remote ? [.resume] : [])
         }
     }
 }

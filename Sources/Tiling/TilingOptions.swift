@@ -1,3 +1,4 @@
+import Diagnostics
 import Landsat
 
 /// How scenes are cut into tiles and which metadata the tiles carry (`moemae tile` options).
@@ -20,10 +21,10 @@ public struct TilingOptions: Sendable, Equatable, Codable {
     /// Throws when an option is out of range.
     public func validate() throws {
         guard tileSize >= 1, tileSize <= 4096 else {
-            throw TilingError(path: "--tile-size", "tile size \(tileSize) is out of range", hint: "use a size between 1 and 4096 (the model expects 40)")
+            throw Failure(.invalidArgument, "tile size \(tileSize) is out of range", hint: "use a size between 1 and 4096 (the model expects 40)", settings: [.tileSize])
         }
         guard minValid >= 0, minValid <= 1 else {
-            throw TilingError(path: "--min-valid", "minimum valid fraction \(minValid) is not between 0 and 1")
+            throw Failure(.invalidArgument, "minimum valid fraction \(minValid) is not between 0 and 1", settings: [.minValid])
         }
     }
 }

@@ -52,7 +52,7 @@ struct BenchCommand: ParsableCommand {
                 try MapOptions.validateEncoderSettings(workers: workers ?? MapOptions.defaultWorkers, batchSize: batchSize,
                                                        blasThreads: blasThreads ?? MapOptions.defaultBLASThreads)
             } catch let e as MapOptionsError {
-                throw ValidationError(e.message)
+                throw ValidationError(Advice.render(e))
             }
         }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Diagnostics
 import Pipeline
 
 /// `moemae map --manifest M [--shard I/N | --index K | --lines L] [--shard-count N]`: one array task.
@@ -30,7 +31,7 @@ struct ClusterOptions: ParsableArguments {
         let token = CancellationToken()
         let signals = SignalCancellation(token: token)
         defer { signals.stop() }
-        let note: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        let note: (Notice) -> Void = Advice.print
         let outcome = try ClusterMapJob.run(manifestPath: manifest, selection: selection, lines: restricted, base: base,
                                             moemaeVersion: MoEMAECommand.configuration.version, cancellation: token, note: note)
         let s = outcome.summary

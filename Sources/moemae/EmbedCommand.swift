@@ -75,7 +75,7 @@ struct EmbedCommand: ParsableCommand {
         let r: EmbedJob.Outcome
         do {
             r = try adviseOnExistingOutput("choose another --out or pass --overwrite") {
-                try job.run(warn: { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) },
+                try job.run(warn: Advice.print,
                             progress: { if !quiet { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } })
             }
         } catch let e as NotModelReady {

@@ -38,7 +38,17 @@ struct GatherCommand: ParsableCommand {
 
     func run() throws {
         var o = Gather.Options(directory: directory, manifest: manifest)
-        o.collectionID = collectionId; o.vrt = !noVrt; o.mosaicCRS = mosaicCrs; o.resolution = resolution; o.slurmScript = slurmScript
+        o.collectionID = collectionId; o.vrt = !noVrt; o.mosaicCRS = mosaicCrs; o.resolution = resolution
+        let (manifest, directory, slurmScript) = (manifest, directory, slurmScript)
+        o.resubmitCommands = { lines in
+            let list = ShardPlan.compactList(lines)
+            return [
+                "slurm": "sbatch --array=\(list) --export=ALL,MOEMAE_BY_LINE=1 \(slurmScript)",
+                "kubernetes": "MOEMAE_LINES=\(list) with completions: \(lines.count) (deploy/kubernetes/map-indexed-job.yaml: moemae map --manifest M --lines $MOEMAE_LINES --shard-count \(lines.count))",
+                "aws_batch": "array size \(lines.count), AWS_BATCH_JOB_ARRAY_SIZE=\(lines.count), command moemae map --manifest M --lines \(list)",
+                "local": "moemae map --manifest \(manifest) --out \(directory) --lines \(list) --weights W --probe P",
+            ]
+        }
         let outcome = try Gather.run(o) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         let m = outcome.missing
         print("\(outcome.collectionPath): \(outcome.items) of \(m.lines) manifest scenes")

@@ -99,7 +99,7 @@ struct MapCommand: ParsableCommand {
         let token = CancellationToken()
         let signals = SignalCancellation(token: token)
         defer { signals.stop() }
-        let note: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        let note: (Notice) -> Void = Advice.print
         do {
             let outcome = try adviseOnExistingOutput(Self.existingOutputAdvice) {
                 try MapJob.run(options: options, moemaeVersion: MoEMAECommand.configuration.version, cancellation: token, note: note)

@@ -58,13 +58,14 @@ struct MoEMAECommand: ParsableCommand {
     ///   (`CleanExit`, help, a `ValidationError` = a usage error: `Error: …` with the usage text, status 64),
     ///   i.e. whatever ArgumentParser does not count as a plain failure, go to ArgumentParser.
     /// - Anything else is a runtime error (bad file, conflicting inputs): one line `error: <description>` on
-    ///   stderr (the description names the file and what is wrong), exit status 1.
+    ///   stderr (the description names the file and what is wrong; ``Advice`` adds the flags for the
+    ///   settings that fix it), exit status 1.
     static func reportFailure(_ error: Error) -> Never {
         if error is ExitCode || exitCode(for: error) != .failure {
             printHelpWithExamples(error)
             exit(withError: error)
         }
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        FileHandle.standardError.write(Data("error: \(Advice.render(error))\n".utf8))
         Foundation.exit(1)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Diagnostics
 import Foundation
 import Pipeline
 import Landsat
@@ -23,7 +24,7 @@ struct EncoderSpeedOptions: ParsableArguments {
         do {
             try MapOptions.validateEncoderSettings(workers: workers, batchSize: batchSize, blasThreads: blasThreads)
         } catch let e as MapOptionsError {
-            throw ValidationError(e.message)
+            throw ValidationError(Advice.render(e))
         }
     }
 }

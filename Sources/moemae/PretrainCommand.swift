@@ -148,8 +148,6 @@ struct PretrainCommand: ParsableCommand {
                 break
             }
             throw e
-        } catch let e as ModelInputError {
-            throw e.withAdvice("choose one with --hour")
         }
         if let reason = outcome.stoppedBy {
             stderrLine("stopped by signal at step \(outcome.steps); checkpoint written, continue with --resume \(outcome.folder)")

@@ -95,7 +95,7 @@ func checkOutput(_ path: String, overwrite: Bool) throws {
 /// on (``ModelInputResolver/mismatches(probe:probePath:table:embeddingsPath:)``).
 func warnIfEncodingDiffers(probe: LinearProbe, probePath: String, table: EmbeddingTable, embeddingsPath: String) {
     for w in ModelInputResolver.mismatches(probe: probe, probePath: probePath, table: table, embeddingsPath: embeddingsPath) {
-        FileHandle.standardError.write(Data("warning: \(w)\n".utf8))
+        Advice.print(w)
     }
 }
 

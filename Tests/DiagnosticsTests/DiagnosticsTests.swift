@@ -78,4 +78,20 @@ final class DiagnosticsTests: XCTestCase {
         XCTAssertEqual(f.description, "/o/a.json: cannot write (No space left on device). Free space, then run again")
         XCTAssertEqual(Failure(.invalidArgument, "bad value").description, "bad value")
     }
+
+    /// Settings are named by identifier, never by a flag: the library's rendering lists them after the
+    /// diagnosis; a notice written as a literal is a note without settings.
+    func testSettingsAndNoticesRenderWithoutFlags() {
+        let f = Failure(.invalidArgument, "minimum valid fraction 2.0 is not between 0 and 1", settings: [.minValid])
+        XCTAssertEqual(f.description, "minimum valid fraction 2.0 is not between 0 and 1 (setting: min-valid)")
+        XCTAssertEqual(f.diagnosis, "minimum valid fraction 2.0 is not between 0 and 1")
+        XCTAssertEqual((f as DiagnosedError).settings, [.minValid])
+        XCTAssertEqual(Setting.mention([.shard, .shardCount]), " (settings: shard, shard-count)")
+        XCTAssertEqual(Setting.mention([]), "")
+        let id = "LC08"
+        let n: Notice = "\(id): resuming at tile row 3"
+        XCTAssertEqual(n, Notice(.note, "LC08: resuming at tile row 3"))
+        XCTAssertEqual(Notice.warning("x differs", settings: [.hour]).description, "warning: x differs (setting: hour)")
+        XCTAssertFalse(Setting.allCases.contains { $0.rawValue.hasPrefix("-") })
+    }
 }

@@ -175,7 +175,7 @@ final class ClusterCommandTests: ClusterTestCase {
                 let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
                 p.waitUntilExit()
                 XCTAssertEqual(p.terminationStatus, 0, text)
-                XCTAssertTrue(text.contains(name == "k8s" ? "JOB_COMPLETION_INDEX=\(i) of --shard-count 3" : "AWS_BATCH_JOB_ARRAY_INDEX=\(i) of AWS_BATCH_JOB_ARRAY_SIZE=3"), text)
+                XCTAssertTrue(text.contains(name == "k8s" ? "JOB_COMPLETION_INDEX=\(i) of shard count 3" : "AWS_BATCH_JOB_ARRAY_INDEX=\(i) of AWS_BATCH_JOB_ARRAY_SIZE=3"), text)
             }
             XCTAssertEqual(try rasterHashes(out), reference, "\(name): same bytes as one process")
             XCTAssertEqual(try mappedCounts(out), Dictionary(uniqueKeysWithValues: ids.map { ($0, 1) }), "\(name): each scene once")

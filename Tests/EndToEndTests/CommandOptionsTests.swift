@@ -23,9 +23,9 @@ final class CommandOptionsTests: XCTestCase {
                         ["embed", "dataset", "--weights", "w", "--out", "o"],
                         ["bench", "encoder"]]
         for command in commands {
-            for (option, value, message) in [("--workers", "65", "--workers must be between 1 and 64 (got 65)"),
-                                             ("--blas-threads", "0", "--blas-threads must be between 1 and 256 (got 0)"),
-                                             ("--batch-size", "0", "--batch-size must be between 1 and 4096 (got 0)")] {
+            for (option, value, message) in [("--workers", "65", "workers must be between 1 and 64 (got 65) (option --workers)"),
+                                             ("--blas-threads", "0", "blas-threads must be between 1 and 256 (got 0) (option --blas-threads)"),
+                                             ("--batch-size", "0", "batch-size must be between 1 and 4096 (got 0) (option --batch-size)")] {
                 let r = try moemae(command + [option, value])
                 XCTAssertEqual(r.status, 64, "\(command) \(option) \(value): \(r.stderr)")
                 XCTAssertTrue(r.stderr.contains(message), "\(command) \(option) \(value): \(r.stderr)")

@@ -263,8 +263,8 @@ final class MapCommandTests: XCTestCase {
         let overridden = try moemae(base + ["--out", dir + "/c", "--hour", "utc", "--no-metadata"])
         XCTAssertEqual(overridden.status, 0, overridden.stderr)
         XCTAssertEqual(try hourPolicy(dir + "/c"), "utc")
-        XCTAssertTrue(overridden.stderr.contains("warning: \(probe) was fitted on embeddings made with hour policy published, but --hour utc is used"), overridden.stderr)
-        XCTAssertTrue(overridden.stderr.contains("made with metadata (week, hour, lat, lon), but this run zeroes it (--no-metadata)"), overridden.stderr)
+        XCTAssertTrue(overridden.stderr.contains("warning: \(probe) was fitted on embeddings made with hour policy published, but hour policy utc is chosen: the probe sees other inputs than it was fitted on (option --hour)"), overridden.stderr)
+        XCTAssertTrue(overridden.stderr.contains("made with metadata (week, hour, lat, lon), but this run zeroes it; keep the metadata to map as the probe was fitted (option --no-metadata)"), overridden.stderr)
     }
 
     /// Existing outputs of a later scene, or the same scene given twice, are refused before the first
@@ -301,7 +301,7 @@ final class MapCommandTests: XCTestCase {
         let r = try moemae(["map", scene, "--weights", Self.weights, "--probe", probe, "--out", dir + "/o", "--allow-non-sr", "--quiet"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("warning: \(scene): LC80200392015216LGN00 is not Collection 2 Level-2 surface reflectance"), r.stderr)
-        XCTAssertTrue(r.stderr.contains("mapped anyway because of --allow-non-sr"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("mapped anyway because non-SR inputs are allowed: its values get the surface-reflectance normalisation, so its maps are not meaningful (option --allow-non-sr)"), r.stderr)
     }
 
     /// `--resume` keeps a scene that an earlier run with the same inputs and options completed (so a
@@ -742,7 +742,7 @@ final class MapCommandTests: XCTestCase {
             XCTAssertEqual(r.status, 1, r.stderr)
             XCTAssertTrue(r.stderr.hasPrefix("error: unsupported precision: bf16 needs a CPU with AVX512_BF16"), r.stderr)
             XCTAssertTrue(r.stderr.contains("this CPU lacks") && r.stderr.contains("AVX512_BF16 (the VDPBF16PS instruction)"), r.stderr)
-            XCTAssertTrue(r.stderr.contains("Use --precision fp32"), r.stderr)
+            XCTAssertTrue(r.stderr.contains("Use fp32 (the default) (option --precision)"), r.stderr)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/maps"), "nothing written before the refusal")
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/run"))

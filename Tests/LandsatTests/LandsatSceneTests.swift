@@ -57,11 +57,11 @@ final class LandsatSceneTests: XCTestCase {
         XCTAssertTrue(scene.modelReadiness.allowsModel(allowNonSR: true))
         XCTAssertThrowsError(try scene.requireModelReady(allowNonSR: false)) { error in
             XCTAssertEqual((error as? LandsatError)?.code, .notModelReady)
-            XCTAssertTrue("\(error)".contains("--allow-non-sr"), "\(error)")
+            XCTAssertEqual((error as? LandsatError)?.settings, [.allowNonSR], "\(error)")
             XCTAssertTrue("\(error)".contains("LC80200392015216LGN00"), "\(error)")
         }
         XCTAssertNoThrow(try scene.requireModelReady(allowNonSR: true))
-        XCTAssertEqual(scene.description, "LC80200392015216LGN00 (LANDSAT_8 OLI_TIRS L1T, pre-collection) acquired 2015-08-04T16:19:21.7917421Z, bands B1 B2 B3 B4 B5 B6 B7 + BQA, model: requires --allow-non-sr: \(reason)")
+        XCTAssertEqual(scene.description, "LC80200392015216LGN00 (LANDSAT_8 OLI_TIRS L1T, pre-collection) acquired 2015-08-04T16:19:21.7917421Z, bands B1 B2 B3 B4 B5 B6 B7 + BQA, model: requires allow-non-sr: \(reason)")
     }
 
     func testSceneFromAnMTLPathInEachEncoding() throws {

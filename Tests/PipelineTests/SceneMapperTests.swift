@@ -244,7 +244,7 @@ final class SceneMapperTests: XCTestCase {
         let source = SyntheticSource(rows: 13, cols: 13)
         let counter = SyntheticEncoder.Counter()
         let resumed = try SceneMapper.run(scene: scene, source: source, layout: lay, options: o, fingerprint: "f", cancellation: CancellationToken(),
-                                          progressMode: .quiet, note: { notes.append($0) }) { _ in SyntheticEncoder(layout: lay, counter: counter) }
+                                          progressMode: .quiet, note: { notes.append("\($0)") }) { _ in SyntheticEncoder(layout: lay, counter: counter) }
         XCTAssertEqual(notes, ["\(scene.product): resuming at tile row \(state.finishedRows) of 13"])
         XCTAssertEqual(source.rowsRead.first, state.finishedRows, "finished rows are not read again")
         XCTAssertEqual(resumed.summary.resumedRows, state.finishedRows)
@@ -281,7 +281,7 @@ final class SceneMapperTests: XCTestCase {
         var notes: [String] = []
         let source = SyntheticSource(rows: 13, cols: 13)
         _ = try SceneMapper.run(scene: scene, source: source, layout: lay, options: o, fingerprint: "f2", cancellation: CancellationToken(),
-                                progressMode: .quiet, note: { notes.append($0) }) { _ in SyntheticEncoder(layout: lay, counter: SyntheticEncoder.Counter()) }
+                                progressMode: .quiet, note: { notes.append("\($0)") }) { _ in SyntheticEncoder(layout: lay, counter: SyntheticEncoder.Counter()) }
         XCTAssertEqual(source.rowsRead.first, 0)
         XCTAssertTrue(notes.first?.contains("used other inputs or options; starting afresh") == true, "\(notes)")
 

@@ -163,7 +163,7 @@ final class SafeTensorsTests: XCTestCase {
     func testOtherFileTypesAreNamedNotCalledTruncated() throws {
         let checkpoint = Fixtures.shared + "/golden/checkpoint-xxs-public.pth"
         XCTAssertThrowsError(try SafeTensorsFile(path: checkpoint)) { e in
-            XCTAssertEqual("\(e)", "\(checkpoint): invalid safetensors header: not a safetensors file but a zip archive, probably a PyTorch checkpoint (.pth): convert it with `moemae weights import \(checkpoint) --out WEIGHTS.safetensors` and pass that file")
+            XCTAssertEqual("\(e)", "\(checkpoint): invalid safetensors header: not a safetensors file but a zip archive, probably a PyTorch checkpoint (.pth): convert it with `moemae weights import` and pass the safetensors file it writes")
         }
         let text = dir + "/labels.geojson"
         FileManager.default.createFile(atPath: text, contents: Data(#"{"type":"FeatureCollection","features":[]}"#.utf8))

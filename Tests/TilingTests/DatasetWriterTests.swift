@@ -110,7 +110,8 @@ final class DatasetWriterTests: XCTestCase {
     func testEveryTileFilteredOutLeavesNoOutput() throws {
         let out = dir + "/ds"
         XCTAssertThrowsError(try DatasetBuilder.build(sources: [preCollectionSource()], output: out, options: TilingOptions(minValid: 1.0001))) { e in
-            XCTAssertTrue("\(e)".contains("--min-valid"), "\(e)")
+            XCTAssertTrue("\(e)".contains("minimum valid fraction 1.0001 is not between 0 and 1"), "\(e)")
+            XCTAssertEqual((e as? DiagnosedError)?.settings, [.minValid], "\(e)")
         }
         var s = preCollectionSource()
         s.region = RasterWindow(column: 600, row: 580, width: 27, height: 23)
@@ -172,7 +173,8 @@ final class DatasetWriterTests: XCTestCase {
         // instead of reading zero tiles.
         XCTAssertThrowsError(try Dataset(path: out)) { error in
             XCTAssertTrue("\(error)".hasPrefix("\(out): holds GeoTIFF chips"), "\(error)")
-            XCTAssertTrue("\(error)".contains("without --format geotiff"), "\(error)")
+            XCTAssertTrue("\(error)".contains("tile the scenes again in the safetensors layout"), "\(error)")
+            XCTAssertEqual((error as? DiagnosedError)?.settings, [.format], "\(error)")
         }
     }
 

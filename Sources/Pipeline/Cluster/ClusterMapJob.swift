@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 import Tiling
 
@@ -81,7 +82,7 @@ public enum ClusterMapJob {
     ///   - claimSettle: seconds between writing an object-storage claim and reading it back.
     public static func run(manifestPath: String, selection: ShardSelection, lines: [Int]?, base: MapOptions, moemaeVersion: String,
                            cancellation: CancellationToken, heartbeat: Double = 30, claimSettle: Double = 2,
-                           note: @escaping (String) -> Void) throws -> Outcome {
+                           note: @escaping (Notice) -> Void) throws -> Outcome {
         let started = Date()
         let t0 = DispatchTime.now().uptimeNanoseconds
         let manifest = try SceneManifest(contentsOf: manifestPath)
@@ -108,7 +109,7 @@ public enum ClusterMapJob {
                 note("line \(entry.index) \(entry.id): \(status)\(error.map { ": " + $0 } ?? "")\(claimedBy.map { " (claimed by \($0))" } ?? "")")
             }
             do {
-                let opened = try ManifestSource.open(entry.source, warn: note)
+                let opened = try ManifestSource.open(entry.source, warn: { note(Notice($0)) })
                 let source = opened.scene
                 guard source.id == entry.id else {
                     finish("failed", error: "\(entry.source) is now product \(source.id), but the manifest says \(entry.id); plan the manifest again"); continue manifestLines
@@ -157,7 +158,8 @@ public enum ClusterMapJob {
                         finish("complete", scene: done.summary); continue manifestLines
                     }
                     if !base.overwrite, try !remote.existing([itemName]).isEmpty {
-                        finish("failed", error: "\(remote.location(itemName)) exists, made from other inputs, weights, probe or options; pass --overwrite to replace it"); continue manifestLines
+                        finish("failed", error: "\(OutputExists(path: remote.location(itemName), detail: "made from other inputs, weights, probe or options"))" + Setting.mention([.overwrite]))
+                        continue manifestLines
                     }
                 }
                 // Final-named outputs without the Item (published last) are what a task killed while

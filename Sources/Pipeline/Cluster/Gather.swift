@@ -1,4 +1,5 @@
 import ContentDigest
+import Diagnostics
 import Foundation
 import GeoRaster
 
@@ -74,8 +75,10 @@ public enum Gather {
         public var mosaicCRS: String?
         /// Pixel size of the COG mosaics in `mosaicCRS` units.
         public var resolution: Double?
-        /// The Slurm array script the resubmission command names.
-        public var slurmScript = "deploy/slurm/map-array.sbatch"
+        /// The commands that map exactly the missing manifest lines (sorted line numbers), by engine name
+        /// (`slurm`, `kubernetes`, `aws_batch`, `local`), recorded in `missing.json`: the front end's, as
+        /// they are written in its syntax (`moemae gather` supplies its own); none by default.
+        public var resubmitCommands: @Sendable (_ lines: [Int]) -> [String: String] = { _ in [:] }
         public init(directory: String, manifest: String) { self.directory = directory; self.manifest = manifest }
     }
 
@@ -110,7 +113,8 @@ public enum Gather {
     public static func run(_ options: Options, note: (String) -> Void = { _ in }) throws -> Outcome {
         let manifest = try SceneManifest(contentsOf: options.manifest)
         if options.mosaicCRS != nil && options.resolution == nil {
-            throw MapOptionsError("--mosaic-crs needs --resolution R (pixel size in the CRS's units, e.g. 1200 for 30 m × 40-pixel tiles in UTM)")
+            throw MapOptionsError("a mosaic CRS needs a resolution R (pixel size in the CRS's units, e.g. 1200 for 30 m × 40-pixel tiles in UTM)",
+                                  settings: [.resolution])
         }
         // An s3:// prefix: one LIST for the names, a GET per finished Item, the outputs written in a local
         // folder and uploaded into the prefix (all through GDAL's /vsis3/); rasters are referenced in
@@ -144,7 +148,8 @@ public enum Gather {
             } catch let error as ClusterError {
                 throw error
             } catch {
-                throw ClusterError(path: path, "is not a STAC Item written by moemae map (\(SceneManifest.reason(error))); map the scene again with --overwrite")
+                throw ClusterError(path: path, "is not a STAC Item written by moemae map (\(SceneManifest.reason(error))); map the scene again, replacing its outputs",
+                                   settings: [.overwrite])
             }
         }
 
@@ -155,14 +160,7 @@ public enum Gather {
 
         // Missing lines and how to map exactly those.
         let lines = missing.map(\.index)
-        var resubmit: [String: String] = [:]
-        if !lines.isEmpty {
-            let list = ShardPlan.compactList(lines)
-            resubmit["slurm"] = "sbatch --array=\(list) --export=ALL,MOEMAE_BY_LINE=1 \(options.slurmScript)"
-            resubmit["kubernetes"] = "MOEMAE_LINES=\(list) with completions: \(lines.count) (deploy/kubernetes/map-indexed-job.yaml: moemae map --manifest M --lines $MOEMAE_LINES --shard-count \(lines.count))"
-            resubmit["aws_batch"] = "array size \(lines.count), AWS_BATCH_JOB_ARRAY_SIZE=\(lines.count), command moemae map --manifest M --lines \(list)"
-            resubmit["local"] = "moemae map --manifest \(options.manifest) --out \(options.directory) --lines \(list) --weights W --probe P"
-        }
+        let resubmit = lines.isEmpty ? [:] : options.resubmitCommands(lines)
         let report = MissingReport(manifest: options.manifest, lines: manifest.entries.count, finished: items.count,
                                    missing: missing, resubmit: resubmit)
         let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -1,4 +1,5 @@
 import ContentDigest
+import Diagnostics
 import Foundation
 import GeoRaster
 import Tiling
@@ -205,7 +206,7 @@ public struct SceneManifest: Equatable, Sendable {
     /// `index` k (a manifest edited by hand so that lines moved would send array tasks to other scenes).
     public init(contentsOf path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ClusterError(path: path, "cannot read the manifest (does it exist?); write one with moemae plan SCENE… --out \(path)")
+            throw ClusterError(path: path, "cannot read the manifest (does it exist?); write one with moemae plan (scenes in, this file out)")
         }
         let decoder = JSONDecoder()
         var entries: [ManifestEntry] = []
@@ -240,6 +241,14 @@ public struct SceneManifest: Equatable, Sendable {
 public struct ClusterError: Error, CustomStringConvertible {
     public let path: String
     public let message: String
-    public init(path: String, _ message: String) { self.path = path; self.message = message }
-    public var description: String { "\(path): \(message)" }
+    /// The settings that fix it (``DiagnosedError/settings``).
+    public let settings: [Setting]
+    public init(path: String, _ message: String, settings: [Setting] = []) { self.path = path; self.message = message; self.settings = settings }
+    /// `<path>: <message> (setting: …)`.
+    public var description: String { "\(path): \(message)" + Setting.mention(settings) }
+}
+
+extension ClusterError: DiagnosedError {
+    public var kind: FailureKind { .read }
+    public var file: String? { path }
 }

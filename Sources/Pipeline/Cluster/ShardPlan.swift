@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 
 /// Which part of a manifest one task maps, and where that came from.
@@ -7,7 +8,7 @@ public struct ShardSelection: Equatable, Sendable, CustomStringConvertible {
     public var count: Int
     /// Exactly one manifest line (`--index K`, or by-line array tasks) instead of a shard.
     public var line: Int?
-    /// How it was chosen, e.g. `--shard 1/3` or `SLURM_ARRAY_TASK_ID=5 - SLURM_ARRAY_TASK_MIN=4 of SLURM_ARRAY_TASK_COUNT=3`.
+    /// How it was chosen, e.g. `shard 1/3 given` or `SLURM_ARRAY_TASK_ID=5 - SLURM_ARRAY_TASK_MIN=4 of SLURM_ARRAY_TASK_COUNT=3`.
     public var origin: String
 
     public init(index: Int, count: Int, line: Int? = nil, origin: String) {
@@ -24,7 +25,7 @@ public struct ShardSelection: Equatable, Sendable, CustomStringConvertible {
     public static func parse(_ text: String) throws -> (index: Int, count: Int) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, i >= 0, i < n else {
-            throw MapOptionsError("--shard '\(text)' is not I/N with 0 ≤ I < N (0-based shard index I of N shards, e.g. 0/3)")
+            throw MapOptionsError("shard '\(text)' is not I/N with 0 ≤ I < N (0-based shard index I of N shards, e.g. 0/3)", settings: [.shard])
         }
         return (i, n)
     }
@@ -41,15 +42,15 @@ public struct ShardSelection: Equatable, Sendable, CustomStringConvertible {
     /// Without any of these the whole manifest is one shard (`0/1`).
     public static func resolve(shard: String?, shardCount: Int?, index: Int?, environment: [String: String]) throws -> ShardSelection {
         if let index {
-            guard index >= 0 else { throw MapOptionsError("--index must be a manifest line number ≥ 0 (got \(index))") }
-            return ShardSelection(index: 0, count: 1, line: index, origin: "--index \(index)")
+            guard index >= 0 else { throw MapOptionsError("index must be a manifest line number ≥ 0 (got \(index))", settings: [.index]) }
+            return ShardSelection(index: 0, count: 1, line: index, origin: "index \(index) given")
         }
         if let shard {
             let (i, n) = try parse(shard)
-            if let c = shardCount, c != n { throw MapOptionsError("--shard \(shard) contradicts --shard-count \(c)") }
-            return ShardSelection(index: i, count: n, origin: "--shard \(shard)")
+            if let c = shardCount, c != n { throw MapOptionsError("shard \(shard) contradicts shard count \(c)", settings: [.shard, .shardCount]) }
+            return ShardSelection(index: i, count: n, origin: "shard \(shard) given")
         }
-        if let c = shardCount, c < 1 { throw MapOptionsError("--shard-count must be ≥ 1 (got \(c))") }
+        if let c = shardCount, c < 1 { throw MapOptionsError("shard-count must be ≥ 1 (got \(c))", settings: [.shardCount]) }
         func int(_ name: String) throws -> Int? {
             guard let v = environment[name], !v.isEmpty else { return nil }
             guard let i = Int(v.trimmingCharacters(in: .whitespaces)), i >= 0 else {
@@ -62,9 +63,9 @@ public struct ShardSelection: Equatable, Sendable, CustomStringConvertible {
             return ShardSelection(index: i, count: n, origin: origin)
         }
         if let id = try int("SLURM_ARRAY_TASK_ID") {
-            if let n = shardCount { return try checked(id, n, "SLURM_ARRAY_TASK_ID=\(id) of --shard-count \(n)") }
+            if let n = shardCount { return try checked(id, n, "SLURM_ARRAY_TASK_ID=\(id) of shard count \(n)") }
             guard let n = try int("SLURM_ARRAY_TASK_COUNT") else {
-                throw MapOptionsError("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; pass --shard-count N or --shard I/N")
+                throw MapOptionsError("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; give the shard count N, or the shard I/N", settings: [.shardCount, .shard])
             }
             let min = try int("SLURM_ARRAY_TASK_MIN") ?? 0
             guard id >= min else { throw MapOptionsError("SLURM_ARRAY_TASK_ID=\(id) is below SLURM_ARRAY_TASK_MIN=\(min)") }
@@ -72,19 +73,19 @@ public struct ShardSelection: Equatable, Sendable, CustomStringConvertible {
         }
         if let k = try int("JOB_COMPLETION_INDEX") {
             guard let n = shardCount else {
-                throw MapOptionsError("JOB_COMPLETION_INDEX=\(k) is set but Kubernetes does not expose the completion count: pass --shard-count N (the Job's completions)")
+                throw MapOptionsError("JOB_COMPLETION_INDEX=\(k) is set but Kubernetes does not expose the completion count: give the shard count N (the Job's completions)", settings: [.shardCount])
             }
-            return try checked(k, n, "JOB_COMPLETION_INDEX=\(k) of --shard-count \(n)")
+            return try checked(k, n, "JOB_COMPLETION_INDEX=\(k) of shard count \(n)")
         }
         if let k = try int("AWS_BATCH_JOB_ARRAY_INDEX") {
-            if let n = shardCount { return try checked(k, n, "AWS_BATCH_JOB_ARRAY_INDEX=\(k) of --shard-count \(n)") }
+            if let n = shardCount { return try checked(k, n, "AWS_BATCH_JOB_ARRAY_INDEX=\(k) of shard count \(n)") }
             guard let n = try int("AWS_BATCH_JOB_ARRAY_SIZE") else {
-                throw MapOptionsError("AWS_BATCH_JOB_ARRAY_INDEX=\(k) is set but AWS_BATCH_JOB_ARRAY_SIZE is not: set it in the job definition or pass --shard-count N")
+                throw MapOptionsError("AWS_BATCH_JOB_ARRAY_INDEX=\(k) is set but AWS_BATCH_JOB_ARRAY_SIZE is not: set it in the job definition or give the shard count N", settings: [.shardCount])
             }
             return try checked(k, n, "AWS_BATCH_JOB_ARRAY_INDEX=\(k) of AWS_BATCH_JOB_ARRAY_SIZE=\(n)")
         }
         if let n = shardCount, n != 1 {
-            throw MapOptionsError("--shard-count \(n) needs a shard index: --shard I/\(n), or SLURM_ARRAY_TASK_ID / JOB_COMPLETION_INDEX / AWS_BATCH_JOB_ARRAY_INDEX in the environment")
+            throw MapOptionsError("shard count \(n) needs a shard index: the shard I/\(n), or SLURM_ARRAY_TASK_ID / JOB_COMPLETION_INDEX / AWS_BATCH_JOB_ARRAY_INDEX in the environment", settings: [.shard])
         }
         return ShardSelection(index: 0, count: 1, origin: "no shard given (whole manifest)")
     }
@@ -118,14 +119,14 @@ public enum ShardPlan {
     public static func lines(of manifest: SceneManifest, selection: ShardSelection, restrictedTo lines: [Int]? = nil) throws -> [ManifestEntry] {
         if let k = selection.line {
             guard k < manifest.entries.count else {
-                throw MapOptionsError("--index \(k) is outside the manifest: it has lines 0…\(manifest.entries.count - 1)")
+                throw MapOptionsError("index \(k) is outside the manifest: it has lines 0…\(manifest.entries.count - 1)", settings: [.index])
             }
             return [manifest.entries[k]]
         }
         var pool = manifest.entries
         if let lines {
             if let bad = lines.first(where: { $0 < 0 || $0 >= manifest.entries.count }) {
-                throw MapOptionsError("--lines: line \(bad) is outside the manifest (lines 0…\(manifest.entries.count - 1))")
+                throw MapOptionsError("lines: line \(bad) is outside the manifest (lines 0…\(manifest.entries.count - 1))", settings: [.lines])
             }
             let wanted = Set(lines)
             pool = manifest.entries.filter { wanted.contains($0.index) }
@@ -145,10 +146,10 @@ public enum ShardPlan {
             } else if let v = Int(part), v >= 0 {
                 out.append(v)
             } else {
-                throw MapOptionsError("--lines '\(text)' is not a list of manifest line numbers like 3,17,20-25")
+                throw MapOptionsError("lines '\(text)' is not a list of manifest line numbers like 3,17,20-25", settings: [.lines])
             }
         }
-        guard !out.isEmpty else { throw MapOptionsError("--lines is empty") }
+        guard !out.isEmpty else { throw MapOptionsError("lines is empty: give manifest line numbers like 3,17,20-25", settings: [.lines]) }
         return Array(Set(out)).sorted()
     }
 
