@@ -11,7 +11,7 @@ import Tiling
 /// of its run summaries) or a STAC Item. ``describe(_:)`` recognises the path and gathers its facts
 /// without reading pixels; ``text`` is the readable summary; the JSON form (`--json`) follows
 /// `schemas/info.schema.json` (one object per path, snake_case keys).
-public struct PathInfo: Codable, Sendable, Equatable {
+public struct PathInfo: Encodable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable {
         case scene, mtl, dataset, weights, probe, embeddings, mapOutput = "map_output", stacItem = "stac_item"
     }
@@ -31,15 +31,12 @@ public struct PathInfo: Codable, Sendable, Equatable {
         case path, kind, scene, mtl, dataset, weights, probe, embeddings, mapOutput = "map_output", stacItem = "stac_item"
     }
 
-    /// A Landsat scene: its MTL facts, the grid of its bands and the 40×40 tile grid `map` and `tile` use.
-    public struct SceneFacts: Codable, Sendable, Equatable {
-        public var id: String
-        public var sensor: String
-        public var spacecraft: String
-        public var collection: String
-        public var level: String
-        /// Acquisition time, ISO-8601 UTC.
-        public var acquired: String
+    /// A Landsat scene: its typed facts, the grid of its bands and the 40×40 tile grid `map` and `tile` use.
+    /// The facts become strings only in the JSON (``encode(to:)``: `id`, `sensor`, `spacecraft`,
+    /// `collection`, `level`, `acquired` as `schemas/info.schema.json` has them).
+    public struct SceneFacts: Encodable, Sendable, Equatable {
+        /// Product id, spacecraft, sensor, collection, processing level, acquisition time (UTC).
+        public var facts: Landsat.SceneFacts
         public var bands: [String]
         /// True when the bands are C2 L2 surface reflectance SR_B1…SR_B7 (what the model was trained on).
         public var modelReady: Bool
@@ -59,16 +56,36 @@ public struct PathInfo: Codable, Sendable, Equatable {
             case width, height, pixelSize = "pixel_size", tileSize = "tile_size", tileRows = "tile_rows", tileCols = "tile_cols"
             case tiles, files
         }
+
+        public func encode(to encoder: Swift.Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try PathInfo.encode(facts, into: &c, id: .id, spacecraft: .spacecraft, sensor: .sensor, collection: .collection,
+                                level: .level, acquired: .acquired)
+            try c.encode(bands, forKey: .bands); try c.encode(modelReady, forKey: .modelReady)
+            try c.encode(crs, forKey: .crs); try c.encodeIfPresent(epsg, forKey: .epsg)
+            try c.encode(width, forKey: .width); try c.encode(height, forKey: .height); try c.encode(pixelSize, forKey: .pixelSize)
+            try c.encode(tileSize, forKey: .tileSize); try c.encode(tileRows, forKey: .tileRows); try c.encode(tileCols, forKey: .tileCols)
+            try c.encode(tiles, forKey: .tiles); try c.encode(files, forKey: .files)
+        }
+    }
+
+    /// The JSON boundary of scene facts: the MTL spellings (`LANDSAT_8`, `OLI_TIRS`, `C2`, `L2SP`) and the
+    /// acquisition time as ISO-8601 UTC with the recorded fraction digits.
+    static func encode<K: CodingKey>(_ f: Landsat.SceneFacts, into c: inout KeyedEncodingContainer<K>, id: K, spacecraft: K, sensor: K,
+                                     collection: K, level: K, acquired: K) throws {
+        try c.encode(f.id, forKey: id)
+        try c.encode(f.spacecraft.mtlName, forKey: spacecraft)
+        try c.encode(f.sensor.mtlName, forKey: sensor)
+        try c.encode(f.collection.rawValue, forKey: collection)
+        try c.encode(f.processingLevel.mtlName, forKey: level)
+        try c.encode(f.acquisition.iso8601, forKey: acquired)
     }
 
     /// An MTL file whose band files are not beside it: the metadata alone.
-    public struct MTLFacts: Codable, Sendable, Equatable {
-        public var id: String
-        public var spacecraft: String
-        public var sensor: String
-        public var collection: String
-        public var level: String
-        public var acquired: String
+    public struct MTLFacts: Encodable, Sendable, Equatable {
+        /// Product id, spacecraft, sensor, collection, processing level, acquisition time (UTC, every
+        /// fraction digit the MTL records); strings only in the JSON (``PathInfo/SceneFacts``).
+        public var facts: Landsat.SceneFacts
         public var wrsPath: Int?
         public var wrsRow: Int?
         public var cloudCover: Double?
@@ -79,6 +96,15 @@ public struct PathInfo: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case id, spacecraft, sensor, collection, level, acquired, wrsPath = "wrs_path", wrsRow = "wrs_row"
             case cloudCover = "cloud_cover", bandFiles = "band_files", sceneProblem = "scene_problem"
+        }
+
+        public func encode(to encoder: Swift.Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try PathInfo.encode(facts, into: &c, id: .id, spacecraft: .spacecraft, sensor: .sensor, collection: .collection,
+                                level: .level, acquired: .acquired)
+            try c.encodeIfPresent(wrsPath, forKey: .wrsPath); try c.encodeIfPresent(wrsRow, forKey: .wrsRow)
+            try c.encodeIfPresent(cloudCover, forKey: .cloudCover)
+            try c.encode(bandFiles, forKey: .bandFiles); try c.encode(sceneProblem, forKey: .sceneProblem)
         }
     }
 
@@ -214,8 +240,10 @@ public struct PathInfo: Codable, Sendable, Equatable {
             do { return try describeScene(path) } catch {
                 // The MTL alone (its bands are elsewhere): what the metadata says, and why the scene does not open.
                 guard let m = try? LandsatMetadata(contentsOf: URL(fileURLWithPath: path)) else { throw error }
-                let facts = MTLFacts(id: m.productID, spacecraft: m.spacecraft, sensor: m.sensor.mtlName, collection: "\(m.collection)",
-                                     level: m.processingLevel, acquired: "\(m.acquisition)", wrsPath: m.wrsPath, wrsRow: m.wrsRow,
+                let scene = Landsat.SceneFacts(id: m.productID, spacecraft: LandsatSpacecraft(mtlValue: m.spacecraft), sensor: m.sensor,
+                                               collection: m.collection, processingLevel: LandsatProcessingLevel(mtlValue: m.processingLevel),
+                                               acquisition: m.acquisition)
+                let facts = MTLFacts(facts: scene, wrsPath: m.wrsPath, wrsRow: m.wrsRow,
                                      cloudCover: m.cloudCover, bandFiles: m.bandFileNames, sceneProblem: "\(error)")
                 return PathInfo(path: path, kind: .mtl, mtl: facts)
             }
@@ -241,9 +269,7 @@ public struct PathInfo: Codable, Sendable, Equatable {
         let m = reader.mapScene()
         let t = m.geoTransform
         let facts = SceneFacts(
-            id: source.id, sensor: source.facts.sensor.mtlName, spacecraft: source.facts.spacecraft.mtlName,
-            collection: source.facts.collection.rawValue, level: source.facts.processingLevel.mtlName,
-            acquired: source.facts.acquisition.iso8601, bands: source.bands.map(\.name), modelReady: source.modelReady,
+            facts: source.facts, bands: source.bands.map(\.name), modelReady: source.modelReady,
             crs: m.crs.name, epsg: m.crs.epsg, width: m.width, height: m.height,
             pixelSize: (t.pixelWidth * t.pixelWidth + t.columnRotation * t.columnRotation).squareRoot(),
             tileSize: m.tileSize, tileRows: reader.gridRows, tileCols: reader.gridCols, tiles: reader.gridRows * reader.gridCols,
@@ -344,9 +370,9 @@ public struct PathInfo: Codable, Sendable, Equatable {
         switch kind {
         case .scene:
             let s = scene!
-            lines.append("\(path): Landsat scene \(s.id)")
-            add("sensor", "\(s.spacecraft) \(s.sensor), collection \(s.collection), \(s.level)")
-            add("acquired", s.acquired)
+            lines.append("\(path): Landsat scene \(s.facts.id)")
+            add("sensor", Self.sensorLine(s.facts))
+            add("acquired", s.facts.acquisition.iso8601)
             add("bands", s.bands.joined(separator: " "))
             add("model-ready", s.modelReady ? "yes (C2 L2 surface reflectance SR_B1…SR_B7)" : "no (not C2 L2 SR_B1…SR_B7: map takes it only with allow-non-sr, and the maps are not meaningful)")
             add("grid", "\(s.width) × \(s.height) pixels of \(Self.number(s.pixelSize)) in \(s.crs)\(s.epsg.map { " (EPSG:\($0))" } ?? "")")
@@ -354,9 +380,9 @@ public struct PathInfo: Codable, Sendable, Equatable {
             add("files", "\(s.files.count)")
         case .mtl:
             let m = mtl!
-            lines.append("\(path): Landsat MTL of \(m.id)")
-            add("sensor", "\(m.spacecraft) \(m.sensor), collection \(m.collection), \(m.level)")
-            add("acquired", m.acquired)
+            lines.append("\(path): Landsat MTL of \(m.facts.id)")
+            add("sensor", Self.sensorLine(m.facts))
+            add("acquired", m.facts.acquisition.iso8601)
             if let p = m.wrsPath, let r = m.wrsRow { add("WRS path/row", "\(p)/\(r)") }
             if let c = m.cloudCover { add("cloud cover", "\(Self.number(c)) %") }
             add("band files", "\(m.bandFiles.count) listed")
@@ -409,6 +435,11 @@ public struct PathInfo: Codable, Sendable, Equatable {
             for k in s.assets.keys.sorted() { add("asset \(k)", s.assets[k]!) }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `LANDSAT_8 OLI_TIRS, collection C2, L2SP`.
+    static func sensorLine(_ f: Landsat.SceneFacts) -> String {
+        "\(f.spacecraft.mtlName) \(f.sensor.mtlName), collection \(f.collection.rawValue), \(f.processingLevel.mtlName)"
     }
 
     static func number(_ v: Double) -> String {
