@@ -114,7 +114,7 @@ let package = Package(
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "SafeTensors", "GeoRaster", "Landsat", "Tiling"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "GeoRaster", "Landsat", "MoEMAE", "MoEMAETraining", "Probe", "SafeTensors", "Tiling", "Diagnostics"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "GeoRaster", "Landsat", "MoEMAE", "MoEMAETraining", "Probe", "SafeTensors", "Tiling", "Diagnostics", "TestSupport"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SafeTensors", "TestSupport"]),
     ],

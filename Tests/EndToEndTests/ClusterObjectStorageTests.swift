@@ -6,38 +6,21 @@ import XCTest
 /// started as Kubernetes Indexed Job pods (`JOB_COMPLETION_INDEX`) writing to `s3://`, claims on the
 /// bucket, and `moemae gather` reading the Items from the bucket and writing its catalogue there.
 final class ClusterObjectStorageTests: ClusterTestCase {
-    /// The S3 server as a child process; its settings are set in this process's environment (the
-    /// moemae processes the test starts inherit them) and removed by ``stop()``.
+    /// The local S3 server (``LocalS3Server``), its settings set in this process's environment (the
+    /// moemae processes the test starts inherit them) and removed by ``stop()``; skips the test when
+    /// the server cannot start.
     final class S3Server {
-        let process = Process()
-        let input = Pipe()
-        var environment: [String: String] = [:]
+        let server: LocalS3Server
+        var environment: [String: String] { server.environment }
 
         init(buckets: [String]) throws {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", "\(repositoryRoot)/Tests/PipelineTests/Python/s3_server.py"] + buckets
-            let out = Pipe()
-            process.standardInput = input; process.standardOutput = out; process.standardError = FileHandle.nullDevice
-            try process.run()
-            var line = Data()
-            while true {
-                let byte = out.fileHandleForReading.readData(ofLength: 1)
-                if byte.isEmpty || byte == Data([0x0A]) { break }
-                line.append(byte)
+            do { server = try LocalS3Server(buckets: buckets) } catch let e as LocalS3Server.NotStarted {
+                throw XCTSkip("the local S3 server did not start (moto[server] is installed by scripts/setup.sh): \(e)")
             }
-            guard let o = try? JSONSerialization.jsonObject(with: line) as? [String: Any], let env = o["env"] as? [String: String] else {
-                process.terminate()
-                throw XCTSkip("the local S3 server did not start (moto[server] is installed by scripts/setup.sh): \(String(decoding: line, as: UTF8.self))")
-            }
-            environment = env
-            for (k, v) in env { setenv(k, v, 1) }
+            server.configureThisProcess()
         }
 
-        func stop() {
-            try? input.fileHandleForWriting.close()
-            process.waitUntilExit()
-            for k in environment.keys { unsetenv(k) }
-        }
+        func stop() { server.stop() }
 
         /// Every object under `prefix` of `bucket`, downloaded into `folder` (boto3, outside moemae).
         func download(bucket: String, prefix: String, to folder: String) throws -> [String] {

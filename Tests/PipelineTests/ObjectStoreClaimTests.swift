@@ -1,49 +1,14 @@
 import Foundation
 import XCTest
 import GeoRaster
+import TestSupport
 @testable import Pipeline
-
-/// A real S3 API on 127.0.0.1 (moto's server, Python/s3_server.py) as a child process; GDAL's `/vsis3/`
-/// pointed at it through the environment of this process and of the processes it starts.
-final class LocalS3: @unchecked Sendable {
-    let process = Process()
-    let input = Pipe()
-    let environment: [String: String]
-
-    init(buckets: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", repositoryRoot().appendingPathComponent("Tests/PipelineTests/Python/s3_server.py").path] + buckets
-        let out = Pipe()
-        process.standardInput = input; process.standardOutput = out; process.standardError = FileHandle.nullDevice
-        try process.run()
-        var line = Data()
-        while true {
-            let byte = out.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty || byte == Data([0x0A]) { break }
-            line.append(byte)
-        }
-        guard let o = try? JSONSerialization.jsonObject(with: line) as? [String: Any], let env = o["env"] as? [String: String] else {
-            process.terminate()
-            throw NSError(domain: "s3_server.py did not start (is moto[server] installed? scripts/setup.sh): \(String(decoding: line, as: UTF8.self))", code: 1)
-        }
-        environment = env
-    }
-
-    /// Points this process's GDAL at the server.
-    func configureThisProcess() { for (k, v) in environment { setenv(k, v, 1) } }
-
-    func stop() {
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
-        for k in environment.keys { unsetenv(k) }
-    }
-}
 
 /// ``ObjectStoreClaim`` against a real S3 API: exclusive among concurrent contenders, busy while the
 /// owner's heartbeat is fresh, taken over when stale or when the owner's process is gone, loss noticed.
 final class ObjectStoreClaimTests: XCTestCase {
     func testObjectStoreClaimIsExclusiveTakesOverStaleClaimsAndNoticesLoss() throws {
-        let s3 = try LocalS3(buckets: ["moemae-claims-test"])
+        let s3 = try LocalS3Server(buckets: ["moemae-claims-test"])
         defer { s3.stop() }
         s3.configureThisProcess()
         let url = "s3://moemae-claims-test/maps/run1"
