@@ -66,9 +66,10 @@ public struct STACSceneItem: Sendable {
         properties.filter { $0.key.hasPrefix("landsat:") || $0.key.hasPrefix("view:") }
     }
 
-    /// The item's EPSG code: `proj:epsg`, or `proj:code` `EPSG:n`; nil otherwise.
+    /// The item's EPSG code: `proj:epsg` (a whole number), or `proj:code` `EPSG:n`; nil otherwise — also for a
+    /// `proj:epsg` that is fractional, not finite or beyond `Int`'s range.
     public var epsg: Int? {
-        if let n = properties["proj:epsg"]?.number { return Int(n) }
+        if let n = properties["proj:epsg"]?.number { return Int(exactly: n) }
         if let c = properties["proj:code"]?.text, c.uppercased().hasPrefix("EPSG:") { return Int(c.dropFirst(5)) }
         return nil
     }
