@@ -39,13 +39,13 @@ final class CKernelsTests: XCTestCase {
 
     /// Runs the attention kernel capped at `level` on seeded q/k/v values in [-4, 4]; returns the inputs
     /// and the output.
-    private func attention(tokens: Int, heads: Int, groups: Int, hd: Int, level: Int32) -> (qkv: [Float], ldq: Int, out: [Float]) {
+    private func attention(tokens: Int, heads: Int, groups: Int, hd: Int, level: Int32, amplitude: Float = 4) -> (qkv: [Float], ldq: Int, out: [Float]) {
         moemae_kernels_limit(level)
         let ldq = heads * hd + 2 * groups * hd + 3  // a wider row than needed, like a strided view
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(tokens * 131 + hd)
         let qkv = (0..<(tokens * ldq)).map { _ -> Float in
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Float(Int64(bitPattern: state >> 11) % 2_000_001 - 1_000_000) / 250_000  // uniform in [-4, 4]
+            return Float(Int64(bitPattern: state >> 11) % 2_000_001 - 1_000_000) / 1_000_000 * amplitude  // uniform in ±amplitude
         }
         let ldo = heads * hd
         var out = [Float](repeating: .nan, count: tokens * ldo)
@@ -55,13 +55,14 @@ final class CKernelsTests: XCTestCase {
         return (qkv, ldq, out)
     }
 
-    private func check(tokens: Int, heads: Int, groups: Int, hd: Int, level: Int32, file: StaticString = #filePath, line: UInt = #line) {
-        let (qkv, ldq, out) = attention(tokens: tokens, heads: heads, groups: groups, hd: hd, level: level)
+    private func check(tokens: Int, heads: Int, groups: Int, hd: Int, level: Int32, amplitude: Float = 4, tolerance: Double = 2e-6,
+                       file: StaticString = #filePath, line: UInt = #line) {
+        let (qkv, ldq, out) = attention(tokens: tokens, heads: heads, groups: groups, hd: hd, level: level, amplitude: amplitude)
         let ref = reference(qkv, ldq: ldq, tokens: tokens, heads: heads, groups: groups, hd: hd)
         let refMax = ref.map(abs).max()!
         var worst = 0.0
         for i in ref.indices { worst = max(worst, abs(Double(out[i]) - ref[i])) }
-        XCTAssertLessThan(worst, 2e-6 * refMax, "tokens \(tokens), heads \(heads)/\(groups), hd \(hd), level \(level)",
+        XCTAssertLessThan(worst, tolerance * refMax, "tokens \(tokens), heads \(heads)/\(groups), hd \(hd), level \(level)",
                           file: file, line: line)
     }
 
@@ -79,6 +80,45 @@ final class CKernelsTests: XCTestCase {
             check(tokens: 1, heads: 2, groups: 1, hd: 16, level: level)     // a single token
             check(tokens: 33, heads: 3, groups: 3, hd: 18, level: level)    // two full 16-query blocks and one query
         }
+    }
+
+    /// Scores far apart (q and k in ±40: score differences of thousands, so most of 2^(s − max) are below
+    /// 2^−126 and become exactly 0): the output stays finite and matches Double on every path. The
+    /// tolerance is wider than above because a score's rounding error (≈ 1e-7 of scores in the hundreds)
+    /// moves e^(s − max) by that much times the score.
+    func testWidelySpreadScoresOnEveryPath() {
+        for level in levels {
+            check(tokens: 105, heads: 2, groups: 1, hd: 18, level: level, amplitude: 40, tolerance: 1e-4)
+            check(tokens: 21, heads: 2, groups: 2, hd: 16, level: level, amplitude: 40, tolerance: 1e-4)
+        }
+    }
+
+    /// The softmax's 2^x (moemae_exp2) against Double: within 1.8e-7 relative (2.05 ulp measured over
+    /// every float of [−126, 0]) on a dense sample of [−126, 127] on every path, bit for bit the same on
+    /// every path, exactly 0 below −126, for −∞ and for NaN, and never subnormal.
+    func testExp2MatchesDoubleAndAgreesOnEveryPath() {
+        var x = (0..<200_003).map { Float(-126 + 253 * Double($0) / 200_002) }  // odd count: vector tails
+        x += [0, -0.0, -1e-30, -0.5, 0.5, -1.5, -125.5, -126, -126.5, Float(-126).nextDown, -149, -1000, -3.4e38,
+              -.infinity, .nan, -Float.leastNonzeroMagnitude, 127]
+        var results: [[UInt32]] = []
+        for level in levels {
+            moemae_kernels_limit(level)
+            var y = [Float](repeating: .nan, count: x.count)
+            moemae_exp2(x, &y, Int32(x.count))
+            var worst = 0.0
+            for i in x.indices {
+                XCTAssertTrue(y[i] == 0 || y[i] >= .leastNormalMagnitude, "2^\(x[i]) = \(y[i]) at level \(level)")
+                if x[i] >= -126 {
+                    let ref = Foundation.exp2(Double(x[i]))
+                    worst = max(worst, abs(Double(y[i]) - ref) / ref)
+                } else {
+                    XCTAssertEqual(y[i], 0, "2^\(x[i]) at level \(level)")
+                }
+            }
+            XCTAssertLessThan(worst, 1.8e-7, "level \(level)")
+            results.append(y.map(\.bitPattern))
+        }
+        for r in results.dropFirst() { XCTAssertEqual(r, results[0]) }
     }
 
     /// The AVX-512 attention kernel performs per output element the AVX2 kernel's operations in the same

@@ -22,6 +22,11 @@ extern "C" {
 /// - qkv: `tokens` rows (stride `ldq` floats) laid out as [q (heads·hd) | k (groups·hd) | v (groups·hd)].
 /// - out: `tokens` rows (stride `ldo` floats); columns h·hd ..< (h+1)·hd are written for every head.
 /// - scratch: at least `moemae_attention_scratch_floats(tokens, hd)` floats, 32-byte alignment not required.
+///
+/// The softmax is taken in base 2: the queries are multiplied by scale·log2 e, so a score s is
+/// scale·q·k·log2 e and e^(scale·q·k − max) = 2^(s − max) (`moemae_exp2`); the normalisation 1/Σ is
+/// applied once per output element. The AVX-512 and AVX2+FMA paths agree bit for bit; the portable path
+/// sums the scores in another order (within 2e-6 of the largest output in the tests).
 void moemae_attention_tile(const float *qkv, int ldq, int tokens, int heads, int groups, int hd,
                            float scale, float *out, int ldo, float *scratch);
 
@@ -42,6 +47,13 @@ void moemae_add_gated_silu_rows(const float *hidden, int ldh, int rows, int n, c
 
 /// e^x for n values (Cephes expf: relative error ≈ 1 ulp on [-87, 88]; inputs clamped to [-87.3, 88.3]).
 void moemae_exp(const float *x, float *y, int n);
+
+/// 2^x for n values, the exponential of the attention kernel's softmax (which folds log2 e into the
+/// scores' scale): round to nearest, f = x − n, 2^f by a degree-5 polynomial fitted for minimax
+/// relative error on [−0.5, 0.5] (kernels.c, `mk_exp2_1`), 2^n exactly. Within 2.05 ulp (relative
+/// 1.7e-7) of exp2 for x in [−126, 0]; exactly 0 for x < −126 and for NaN (no subnormal results);
+/// x above 127 is outside its domain. Bit for bit the same on the AVX-512, AVX2+FMA and portable paths.
+void moemae_exp2(const float *x, float *y, int n);
 
 /// SwiGLU forward of one routed token: u[i] = SiLU(a[i]) · v[i].
 void moemae_swiglu(const float *a, const float *v, float *u, int n);
