@@ -225,7 +225,7 @@ private struct Lookup {
 
     func double(_ keys: [String], in groups: [String]) throws -> Double? {
         guard let (text, path) = find(keys, in: groups) else { return nil }
-        guard let v = Double(text.trimmingCharacters(in: .whitespaces)), v.isFinite else {
+        guard let v = Double(text.trimmingWhitespace()), v.isFinite else {
             throw LandsatError(.invalidValue, path: doc.path, "\(path) = '\(text)' is not a number")
         }
         return v
@@ -233,7 +233,7 @@ private struct Lookup {
 
     func int(_ keys: [String], in groups: [String]) throws -> Int? {
         guard let (text, path) = find(keys, in: groups) else { return nil }
-        guard let v = Int(text.trimmingCharacters(in: .whitespaces)) else {
+        guard let v = Int(text.trimmingWhitespace()) else {
             throw LandsatError(.invalidValue, path: doc.path, "\(path) = '\(text)' is not an integer")
         }
         return v

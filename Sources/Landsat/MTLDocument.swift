@@ -95,11 +95,20 @@ public struct MTLDocument: Sendable {
         guard data.count <= MTLLimits.maxFileBytes else {
             throw LandsatError(.malformed, path: path, "MTL file of \(data.count) bytes is larger than \(MTLLimits.maxFileBytes) bytes; not an MTL file (limit: docs/reliability.md)")
         }
-        let cleaned = Data(data.filter { $0 != 0 })
-        guard let text = String(data: cleaned, encoding: .utf8) ?? String(data: cleaned, encoding: .isoLatin1) else {
-            throw LandsatError(.malformed, path: path, "MTL file is not text")
+        // Byte-wise Data.filter appends one byte at a time; most files have no NUL at all.
+        let cleaned = data.contains(0) ? Data([UInt8](data).filter { $0 != 0 }) : data
+        let text: String
+        if let utf8 = String(validating: cleaned, as: UTF8.self) {
+            text = utf8
+        } else {  // ISO 8859-1: every byte is the scalar of the same value, written here as UTF-8
+            var utf8: [UInt8] = []
+            utf8.reserveCapacity(cleaned.count * 2)
+            for byte in cleaned {
+                if byte < 0x80 { utf8.append(byte) } else { utf8.append(0xC0 | byte >> 6); utf8.append(0x80 | byte & 0x3F) }
+            }
+            text = String(decoding: utf8, as: UTF8.self)
         }
-        guard text.contains(where: { !$0.isWhitespace }) else {
+        guard text.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else {
             throw LandsatError(.empty, path: path, "MTL file is empty\(data.isEmpty ? "" : " (only white space or NUL padding)"); re-download the scene's *_MTL file")
         }
         let detected = format ?? Format.sniff(text)

@@ -61,7 +61,7 @@ enum MTLXMLParser {
                 throw LandsatError(.malformed, path: path, "more than \(MTLLimits.maxEntries) values; not an MTL file (limit: docs/reliability.md)")
             }
             entries.append(.init(groups: groups, key: elementName,
-                                 value: text(of: element).trimmingCharacters(in: .whitespacesAndNewlines)))
+                                 value: text(of: element).trimmingWhitespaceAndNewlines()))
             return
         }
         guard groups.count < MTLLimits.maxNesting else {

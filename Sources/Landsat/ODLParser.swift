@@ -20,7 +20,7 @@ enum ODLParser {
     static func parse(_ text: String, path: String) throws -> [MTLDocument.Entry] {
         var entries: [MTLDocument.Entry] = []
         var groups: [String] = []
-        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+        let lines = splitLines(text)
         var i = 0
         func fail(_ line: Int, _ what: String) -> LandsatError {
             LandsatError(.malformed, path: path, "line \(line): \(what) (not a valid ODL MTL file; re-download the scene's *_MTL.txt)")
@@ -30,7 +30,7 @@ enum ODLParser {
             guard lines[i].utf8.count <= MTLLimits.maxLineBytes else {
                 throw fail(lineNumber, "line of \(lines[i].utf8.count) bytes is longer than \(MTLLimits.maxLineBytes) bytes (limit: docs/reliability.md)")
             }
-            var line = lines[i].trimmingCharacters(in: .whitespaces)
+            var line = lines[i].trimmingWhitespace()
             i += 1
             if line.isEmpty || line.hasPrefix("/*") { continue }
             if line == "END" {
@@ -42,8 +42,8 @@ enum ODLParser {
             guard let eq = line.firstIndex(of: "=") else {
                 throw fail(lineNumber, "expected KEY = value, found '\(line.prefix(60))'")
             }
-            let key = line[..<eq].trimmingCharacters(in: .whitespaces)
-            var value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            let key = line[..<eq].trimmingWhitespace()
+            var value = line[line.index(after: eq)...].trimmingWhitespace()
             guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
                 throw fail(lineNumber, "invalid key '\(key.prefix(60))'")
             }
@@ -53,7 +53,7 @@ enum ODLParser {
             var open = OpenValue()
             open.scan(value)
             while open.isOpen, i < lines.count {
-                line = lines[i].trimmingCharacters(in: .whitespaces)
+                line = lines[i].trimmingWhitespace()
                 i += 1
                 value += (value.hasSuffix("(") || value.hasSuffix(",") ? "" : " ") + line
                 open.scan(line)
@@ -94,6 +94,30 @@ enum ODLParser {
                                "file ends while group \(groups.joined(separator: "/")) is still open (truncated MTL file? re-download it)")
         }
         return entries
+    }
+
+    /// The lines of `text`, split at `\n`, `\r\n` or `\r` (a line end is a grapheme cluster of its own,
+    /// so splitting the UTF-8 bytes gives the same lines as splitting the characters, without the
+    /// grapheme breaking).
+    static func splitLines(_ text: String) -> [Substring] {
+        var lines: [Substring] = []
+        let utf8 = text.utf8
+        var start = utf8.startIndex
+        var i = start
+        while i != utf8.endIndex {
+            let byte = utf8[i]
+            if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") {
+                lines.append(text[start..<i])
+                var next = utf8.index(after: i)
+                if byte == UInt8(ascii: "\r"), next != utf8.endIndex, utf8[next] == UInt8(ascii: "\n") { next = utf8.index(after: next) }
+                start = next
+                i = next
+            } else {
+                i = utf8.index(after: i)
+            }
+        }
+        lines.append(text[start..<utf8.endIndex])
+        return lines
     }
 
     /// Whether a value read so far is still open: an unclosed `"`, or more `(` than `)` outside quotes.

@@ -299,6 +299,36 @@ final class MTLParsingTests: XCTestCase {
     }
 
     /// USGS writes every JSON value as a string; JSON numbers written by other tools are read too.
+    /// The parsers trim with their own scalar-wise helper instead of Foundation's (bridging through
+    /// NSString made reading an MTL file cost ~4 ms); it must trim exactly what Foundation trims.
+    func testWhitespaceTrimmingMatchesFoundation() {
+        let samples = ["", " ", "\t\t", "a", " a ", "\tKEY = \"v\" \t", "\u{00A0}x\u{3000}", "\u{2003} y \u{202F}",
+                       "\n z \r\n", "\u{0085}w\u{2028}", "\u{2029}\u{000B}\u{000C}", "é ", " \u{301}a", "a b  c",
+                       "\u{1680}ogham", "zero\u{200B}", "\u{FEFF}bom", "\u{0}x\u{0}", "🙂 ", "\r"]
+        for sample in samples {
+            XCTAssertEqual(sample.trimmingWhitespace(), sample.trimmingCharacters(in: .whitespaces), sample.debugDescription)
+            XCTAssertEqual(sample.trimmingWhitespaceAndNewlines(), sample.trimmingCharacters(in: .whitespacesAndNewlines),
+                           sample.debugDescription)
+            let sub = ("<" + sample + ">").dropFirst().dropLast()
+            XCTAssertEqual(sub.trimmingWhitespace(), sample.trimmingCharacters(in: .whitespaces), sample.debugDescription)
+        }
+    }
+
+    /// ODL lines end at `\n`, `\r\n` or `\r`, split byte-wise as the characters would split them; a file
+    /// that is not UTF-8 is read as ISO 8859-1.
+    func testODLLineEndsAndLatin1() throws {
+        let text = "GROUP = L1_METADATA_FILE\r\nGROUP = A\rK = \"é\"\n\nEND_GROUP = A\r\n\r\nEND_GROUP = L1_METADATA_FILE\nEND\n"
+        XCTAssertEqual(ODLParser.splitLines(text), text.split(omittingEmptySubsequences: false,
+                                                              whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }))
+        XCTAssertEqual(try MTLDocument(data: Data(text.utf8), path: "x_MTL.txt").value(at: "L1_METADATA_FILE/A/K"), "é")
+        var latin1 = Data(text.utf8)
+        latin1.replaceSubrange(latin1.range(of: Data("é".utf8))!, with: [0xE9])
+        XCTAssertEqual(try MTLDocument(data: latin1, path: "x_MTL.txt").value(at: "L1_METADATA_FILE/A/K"), "é")
+        XCTAssertThrowsError(try MTLDocument(data: Data("GROUP = A\r\nK = (1,\r\n".utf8), path: "x_MTL.txt")) { error in
+            XCTAssertTrue("\(error)".contains("line 2"), "\(error)")
+        }
+    }
+
     func testJSONNumbersAsStringsOrNumbers() throws {
         let json = """
         {"LANDSAT_METADATA_FILE": {
