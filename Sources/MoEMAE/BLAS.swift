@@ -47,16 +47,72 @@ public enum BLAS {
     /// are accumulated in VDPBF16PS order (`moemae_bf16_gemm`). Single-threaded (callers parallelise
     /// over tiles).
     /// With `rows`, row i of A is row `rows[i]` of `a` (gathered while converting to bf16, no copy).
+    /// With `bias` (`w.n` values), `C = bias + bf16(A) · Wᵀ` instead (the accumulators start from the
+    /// bias and C is only written: the same numbers as filling C with the bias first), or with
+    /// `accumulate` `C = (C + bias) + bf16(A) · Wᵀ` (the same numbers as adding the bias to C first).
     @inline(__always)
     static func bf16GEMM(m: Int, a: UnsafePointer<Float>, lda: Int, rows: UnsafePointer<Int32>? = nil, w: BF16Matrix,
-                         c: UnsafeMutablePointer<Float>, ldc: Int) {
+                         bias: UnsafePointer<Float>? = nil, accumulate: Bool = false, c: UnsafeMutablePointer<Float>, ldc: Int) {
         if m == 0 || w.n == 0 { return }
-        let kernel = w.kernel == .avx512bf16 ? MOEMAE_BF16_KERNEL_AVX512 : MOEMAE_BF16_KERNEL_PORTABLE
         let rc = w.packed.withUnsafeBufferPointer {
-            moemae_bf16_gemm_rows(a, Int32(lda), rows, Int32(m), Int32(w.k), $0.baseAddress!, Int32(w.n), c, Int32(ldc), kernel)
+            moemae_bf16_gemm_ex(a, nil, Int32(lda), rows, Int32(m), Int32(w.k), $0.baseAddress!, Int32(w.n), bias,
+                                bias == nil || accumulate ? 1 : 0, c, Int32(ldc),
+                                kernelCode(w.kernel))
         }
         // −1 cannot happen: a BF16Matrix for the AVX-512 kernel is only made after checking the CPU.
         precondition(rc == 0, "moemae_bf16_gemm failed (\(rc))")
+    }
+
+    /// ``bf16GEMM(m:a:lda:rows:w:bias:accumulate:c:ldc:)`` with A already in bf16 (`a`: `m × w.k` bf16 values, row
+    /// stride `lda` elements, even; when `w.k` is odd, column `w.k` must hold 0): no conversion per call.
+    /// Gives the same numbers as the FP32 form on the FP32 values these were rounded from.
+    @inline(__always)
+    static func bf16GEMM(m: Int, bf16 a: UnsafePointer<UInt16>, lda: Int, rows: UnsafePointer<Int32>? = nil, w: BF16Matrix,
+                         bias: UnsafePointer<Float>? = nil, accumulate: Bool = false, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if m == 0 || w.n == 0 { return }
+        precondition(lda % 2 == 0, "bf16 rows must be whole pairs")
+        let rc = w.packed.withUnsafeBufferPointer {
+            moemae_bf16_gemm_ex(nil, a, Int32(lda), rows, Int32(m), Int32(w.k), $0.baseAddress!, Int32(w.n), bias,
+                                bias == nil || accumulate ? 1 : 0, c, Int32(ldc),
+                                kernelCode(w.kernel))
+        }
+        precondition(rc == 0, "moemae_bf16_gemm failed (\(rc))")
+    }
+
+    /// One expert's product with the mixture-of-experts epilogue fused (`moemae_bf16_expert_silu`): for
+    /// each of `count` routed slots i (token t = `tokens[i]`, gate g = `gates[i]`), s = SiLU(bias +
+    /// bf16(A[t]) · Wᵀ) (`w.n` = hidden width h; A in bf16, row stride `lda`), then
+    /// `mix[t] = g·s` when `second[i] == 0` (the token's first expert), else
+    /// `out[t] = bf16((mix[t] + g·s) ⊙ vx[t])` (`out` row stride `ldout` ≥ ⌈h/16⌉·16; columns past h get 0).
+    /// The same numbers as the product into a hidden buffer, ``VectorKernels/addGatedSiLURows`` into a zeroed
+    /// mix, the ⊙ V·x pass and the conversion to bf16, without the hidden buffer and those passes.
+    @inline(__always)
+    static func bf16ExpertSiLU(count: Int, a: UnsafePointer<UInt16>, lda: Int, tokens: UnsafePointer<Int32>,
+                               gates: UnsafePointer<Float>, second: UnsafePointer<UInt8>, w: BF16Matrix, bias: UnsafePointer<Float>,
+                               mix: UnsafeMutablePointer<Float>, ldmix: Int, vx: UnsafePointer<Float>, ldvx: Int,
+                               out: UnsafeMutablePointer<UInt16>, ldout: Int) {
+        if count == 0 || w.n == 0 { return }
+        precondition(lda % 2 == 0 && ldout % 2 == 0 && ldout >= (w.n + 15) / 16 * 16, "bf16 expert product: row strides")
+        let rc = w.packed.withUnsafeBufferPointer {
+            moemae_bf16_expert_silu(nil, a, Int32(lda), tokens, gates, second, Int32(count), Int32(w.k), $0.baseAddress!, Int32(w.n),
+                                    bias, mix, Int32(ldmix), vx, Int32(ldvx), out, Int32(ldout), kernelCode(w.kernel))
+        }
+        precondition(rc == 0, "moemae_bf16_expert_silu failed (\(rc))")
+    }
+
+    /// `rows` rows of `n` FP32 values (row stride `ldx`) rounded to bf16 (nearest even, denormals to
+    /// zero, as VCVTNEPS2BF16) into `y` (row stride `ldy`): with VCVTNE2PS2BF16 for the AVX-512 kernel,
+    /// in C otherwise (the same bits, `BF16KernelTests`).
+    @inline(__always)
+    static func bf16Round(rows: Int, n: Int, x: UnsafePointer<Float>, ldx: Int, y: UnsafeMutablePointer<UInt16>, ldy: Int,
+                          kernel: BF16Kernel) {
+        let rc = moemae_bf16_round_rows(x, Int32(ldx), Int32(rows), Int32(n), y, Int32(ldy), kernelCode(kernel))
+        precondition(rc == 0, "moemae_bf16_round_rows failed (\(rc))")
+    }
+
+    @inline(__always)
+    private static func kernelCode(_ k: BF16Kernel) -> Int32 {
+        k == .avx512bf16 ? MOEMAE_BF16_KERNEL_AVX512 : MOEMAE_BF16_KERNEL_PORTABLE
     }
 
     /// Sets the number of threads OpenBLAS uses for each call. The setting is process-wide (OpenBLAS

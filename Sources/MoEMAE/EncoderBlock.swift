@@ -12,8 +12,17 @@ public struct EncoderBlock: Sendable {
 
     /// Runs the block in place on `ws.x` ([tiles·tokens, D]); the routing is left in
     /// `ws.routeExpert` / `ws.routeGate`.
+    /// At bf16 (the layers converted by ``MoEMAEModel/converted(to:bf16Kernel:)``) the LayerNorms write
+    /// their output rounded to bf16 into `ws.xnBF16`, which attention and the MoE block read.
     package func forward(tiles: Int, tokens: Int, ws: Workspace) {
         let rows = tiles * tokens, d = norm1.dim
+        if let kernel = moe.w2.bf16?.kernel {
+            norm1.forward(ws.x, ldx: d, rows: rows, bf16: ws.xnBF16, ldy: ws.ldXnBF16, scratch: ws.xn, kernel: kernel)
+            attention.forward(tiles: tiles, tokens: tokens, ws: ws)
+            norm2.forward(ws.x, ldx: d, rows: rows, bf16: ws.xnBF16, ldy: ws.ldXnBF16, scratch: ws.xn, kernel: kernel)
+            moe.forward(rows: rows, ws: ws)
+            return
+        }
         norm1.forward(ws.x, ldx: d, rows: rows, into: ws.xn, ldo: d)
         attention.forward(tiles: tiles, tokens: tokens, ws: ws)
         norm2.forward(ws.x, ldx: d, rows: rows, into: ws.xn, ldo: d)

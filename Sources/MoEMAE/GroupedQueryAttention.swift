@@ -29,12 +29,16 @@ public struct GroupedQueryAttention: Sendable {
     }
 
     /// `x += Attention(xn)` for `tiles` tiles of `tokens` tokens: `xn` [tiles·tokens, D] (the
-    /// normalised input, in `ws.xn`) and the residual stream `x` (in `ws.x`).
+    /// normalised input, in `ws.xn`; at bf16 in `ws.xnBF16`) and the residual stream `x` (in `ws.x`).
     package func forward(tiles: Int, tokens: Int, ws: Workspace) {
         let rows = tiles * tokens
         let hd = headDim, kvWidth = kvGroups * hd
         let ldq = dim + 2 * kvWidth
-        packed.forward(ws.xn, ldx: dim, rows: rows, into: ws.wide, ldy: ldq)
+        if packed.bf16 != nil {
+            packed.forward(bf16: ws.xnBF16, ldx: ws.ldXnBF16, rows: rows, into: ws.wide, ldy: ldq)
+        } else {
+            packed.forward(ws.xn, ldx: dim, rows: rows, into: ws.wide, ldy: ldq)
+        }
         let scale = 1 / Float(hd).squareRoot()
         for b in 0..<tiles {
             moemae_attention_tile(ws.wide + b * tokens * ldq, Int32(ldq), Int32(tokens), Int32(heads), Int32(kvGroups),

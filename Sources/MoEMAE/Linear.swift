@@ -26,8 +26,11 @@ public struct Linear: Sendable {
     /// `y[r] = x[r]·Wᵀ + b` for `rows` rows (row strides `ldx`, `ldy`): one GEMM for all rows.
     @inline(__always)
     package func forward(_ x: UnsafePointer<Float>, ldx: Int, rows: Int, into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        if let bf16 {   // the bias starts the accumulators (no fill pass)
+            bias.withUnsafeBufferPointer { BLAS.bf16GEMM(m: rows, a: x, lda: ldx, w: bf16, bias: $0.baseAddress!, c: y, ldc: ldy) }
+            return
+        }
         bias.withUnsafeBufferPointer { VectorKernels.fillRows(y, ld: ldy, rows: rows, n: outFeatures, $0.baseAddress!) }
-        if let bf16 { BLAS.bf16GEMM(m: rows, a: x, lda: ldx, w: bf16, c: y, ldc: ldy); return }
         weight.withUnsafeBufferPointer { w in
             BLAS.sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: ldx, b: w.baseAddress!, ldb: inFeatures,
                        beta: 1, c: y, ldc: ldy)
@@ -37,8 +40,11 @@ public struct Linear: Sendable {
     /// `y[r] += x[r]·Wᵀ + b`: the residual connection folded into the GEMM (beta 1).
     @inline(__always)
     package func forwardAdding(_ x: UnsafePointer<Float>, ldx: Int, rows: Int, into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        if let bf16 {   // y + b computed where the accumulators start (no separate pass)
+            bias.withUnsafeBufferPointer { BLAS.bf16GEMM(m: rows, a: x, lda: ldx, w: bf16, bias: $0.baseAddress!, accumulate: true, c: y, ldc: ldy) }
+            return
+        }
         bias.withUnsafeBufferPointer { VectorKernels.addRows(y, ld: ldy, rows: rows, n: outFeatures, $0.baseAddress!) }
-        if let bf16 { BLAS.bf16GEMM(m: rows, a: x, lda: ldx, w: bf16, c: y, ldc: ldy); return }
         weight.withUnsafeBufferPointer { w in
             BLAS.sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: ldx, b: w.baseAddress!, ldb: inFeatures,
                        beta: 1, c: y, ldc: ldy)
@@ -53,8 +59,21 @@ extension Linear {
     @inline(__always)
     package func forwardGathered(_ x: UnsafePointer<Float>, ldx: Int, rows: UnsafePointer<Int32>, count: Int,
                                  into y: UnsafeMutablePointer<Float>, ldy: Int) {
-        bias.withUnsafeBufferPointer { VectorKernels.fillRows(y, ld: ldy, rows: count, n: outFeatures, $0.baseAddress!) }
-        BLAS.bf16GEMM(m: count, a: x, lda: ldx, rows: rows, w: bf16!, c: y, ldc: ldy)
+        bias.withUnsafeBufferPointer { BLAS.bf16GEMM(m: count, a: x, lda: ldx, rows: rows, w: bf16!, bias: $0.baseAddress!, c: y, ldc: ldy) }
+    }
+
+    /// `y[r] = x[r]·Wᵀ + b` with the input already in bf16 (`x`: `rows × inFeatures` bf16 values, row
+    /// stride `ldx` elements, even; ``bf16`` must be set): the numbers of
+    /// ``forward(_:ldx:rows:into:ldy:)`` on the FP32 values `x` was rounded from, without converting per call.
+    @inline(__always)
+    package func forward(bf16 x: UnsafePointer<UInt16>, ldx: Int, rows: Int, into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        bias.withUnsafeBufferPointer { BLAS.bf16GEMM(m: rows, bf16: x, lda: ldx, w: bf16!, bias: $0.baseAddress!, c: y, ldc: ldy) }
+    }
+
+    /// `y[r] += x[r]·Wᵀ + b` with the input already in bf16 (as ``forward(bf16:ldx:rows:into:ldy:)``).
+    @inline(__always)
+    package func forwardAdding(bf16 x: UnsafePointer<UInt16>, ldx: Int, rows: Int, into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        bias.withUnsafeBufferPointer { BLAS.bf16GEMM(m: rows, bf16: x, lda: ldx, w: bf16!, bias: $0.baseAddress!, accumulate: true, c: y, ldc: ldy) }
     }
 
     /// This layer with its weight in bf16 for `kernel` (nil: back to FP32).

@@ -26,13 +26,22 @@ public struct MixtureOfExperts: Sendable {
         packed = Linear(stacking: [v, gate])
     }
 
-    /// `x += MoE(xn)` for `rows` tokens (`ws.xn` → `ws.x`). Writes each token's two experts
-    /// (largest gate first; equal logits: lower index first) and gate weights to `ws.routeExpert` /
-    /// `ws.routeGate` (`[rows, 2]`).
+    /// `x += MoE(xn)` for `rows` tokens (`ws.xn` → `ws.x`; at bf16 `ws.xnBF16` → `ws.x`). Writes each
+    /// token's two experts (largest gate first; equal logits: lower index first) and gate weights to
+    /// `ws.routeExpert` / `ws.routeGate` (`[rows, 2]`).
+    ///
+    /// At bf16 each expert's product runs with the gated SiLU and ⊙ V·x fused into its epilogue
+    /// (``BLAS/bf16ExpertSiLU``): no hidden buffer, no SiLU or ⊙ V·x pass, and W2 reads the mixed
+    /// hidden state already in bf16 — the same numbers as the separate passes.
     package func forward(rows: Int, ws: Workspace) {
         let h = hidden, e = experts.count
         let ldw = h + e
-        packed.forward(ws.xn, ldx: dim, rows: rows, into: ws.wide, ldy: ldw)
+        let bf16 = w2.bf16 != nil
+        if bf16 {
+            packed.forward(bf16: ws.xnBF16, ldx: ws.ldXnBF16, rows: rows, into: ws.wide, ldy: ldw)
+        } else {
+            packed.forward(ws.xn, ldx: dim, rows: rows, into: ws.wide, ldy: ldw)
+        }
 
         // Route: top-2 logits per token, counting sort of (token, gate) pairs by expert.
         for j in 0..<e { ws.expertCount[j] = 0 }
@@ -57,8 +66,27 @@ public struct MixtureOfExperts: Sendable {
                 let j = Int(ws.routeExpert[2 * t + s])
                 let slot = ws.expertStart[j] + ws.expertCount[j]
                 ws.listToken[slot] = Int32(t); ws.listGate[slot] = ws.routeGate[2 * t + s]
+                // experts run in index order, so the token's higher-numbered expert comes second
+                ws.listSecond[slot] = j > Int(ws.routeExpert[2 * t + 1 - s]) ? 1 : 0
                 ws.expertCount[j] += 1
             }
+        }
+
+        if bf16 {
+            // Per expert: g · SiLU(W_e·x + b_e) into ws.mix (the token's first expert), or
+            // bf16((mix + g · SiLU(W_e·x + b_e)) ⊙ V·x) into ws.mixBF16 (its second).
+            for j in 0..<e {
+                let start = ws.expertStart[j], n = ws.expertCount[j]
+                if n == 0 { continue }
+                experts[j].bias.withUnsafeBufferPointer { b in
+                    BLAS.bf16ExpertSiLU(count: n, a: ws.xnBF16, lda: ws.ldXnBF16, tokens: ws.listToken + start,
+                                        gates: ws.listGate + start, second: ws.listSecond + start, w: experts[j].bf16!,
+                                        bias: b.baseAddress!, mix: ws.mix, ldmix: h, vx: ws.wide, ldvx: ldw,
+                                        out: ws.mixBF16, ldout: ws.ldMixBF16)
+                }
+            }
+            w2.forwardAdding(bf16: ws.mixBF16, ldx: ws.ldMixBF16, rows: rows, into: ws.x, ldy: dim)
+            return
         }
 
         // Σ_e g_e · SiLU(W_e·x) into ws.mix [rows, h].
@@ -67,14 +95,10 @@ public struct MixtureOfExperts: Sendable {
         for j in 0..<e {
             let start = ws.expertStart[j], n = ws.expertCount[j]
             if n == 0 { continue }
-            if experts[j].bf16 != nil {   // bf16: the kernel gathers the rows while converting them
-                experts[j].forwardGathered(ws.xn, ldx: dim, rows: ws.listToken + start, count: n, into: ws.hidden, ldy: h)
-            } else {
-                for r in 0..<n {
-                    (ws.gathered + r * dim).update(from: ws.xn + Int(ws.listToken[start + r]) * dim, count: dim)
-                }
-                experts[j].forward(ws.gathered, ldx: dim, rows: n, into: ws.hidden, ldy: h)
+            for r in 0..<n {
+                (ws.gathered + r * dim).update(from: ws.xn + Int(ws.listToken[start + r]) * dim, count: dim)
             }
+            experts[j].forward(ws.gathered, ldx: dim, rows: n, into: ws.hidden, ldy: h)
             VectorKernels.addGatedSiLURows(ws.hidden, ldh: h, rows: n, n: h, tokens: ws.listToken + start,
                                            gates: ws.listGate + start, into: mix, ldd: h)
         }

@@ -9,6 +9,12 @@ import CKernels
 /// fused q/k/v or V/gate outputs · `mix` [M, max(D, h)] attention output or the experts' mixed
 /// hidden state · `scores` [T, T] (also the fused attention kernel's scratch) · `gathered` [M, D] and `hidden` [M, h] one expert's tokens ·
 /// routing lists · `patches` [tiles·patches, features] and `patchOut` [tiles·patches, D].
+///
+/// At ``Precision/bf16`` two more buffers are allocated on first use (an FP32 model never allocates
+/// them): `xnBF16` [M, `ldXnBF16`], the blocks' LayerNorm output rounded to bf16 (the input of q/k/v,
+/// V and gate, and the experts; `xn` then only serves as the LayerNorm's scratch until the final
+/// LayerNorm), and `mixBF16` [M, `ldMixBF16`], the experts' mixed hidden state ⊙ V·x in bf16 (the
+/// input of W2), written by the experts' fused epilogue (`BLAS.bf16ExpertSiLU`).
 public final class Workspace {
     public let maxTiles: Int
     public let maxTokens: Int
@@ -33,10 +39,29 @@ public final class Workspace {
     package let expertStart: UnsafeMutablePointer<Int>
     package let listToken: UnsafeMutablePointer<Int32>
     package let listGate: UnsafeMutablePointer<Float>
+    /// Per routed slot: 1 when the slot's expert is the second of its token's two in expert order
+    /// (the bf16 fused epilogue finishes the token's mixed hidden state there), else 0.
+    package let listSecond: UnsafeMutablePointer<UInt8>
     package let patches: UnsafeMutablePointer<Float>
     package let patchOut: UnsafeMutablePointer<Float>
     package let patchCapacity: Int
     private var allocations: [(UnsafeMutableRawPointer)] = []
+
+    /// Row strides (bf16 elements) of ``xnBF16`` (even, so rows are whole pairs) and ``mixBF16``
+    /// (a multiple of 16: the fused epilogue writes whole 16-column blocks).
+    package var ldXnBF16: Int { (dim + 1) & ~1 }
+    package var ldMixBF16: Int { (maxHidden + 15) & ~15 }
+    /// [M, ldXnBF16] bf16, zero-initialised (the pad column of an odd D stays 0).
+    package private(set) lazy var xnBF16: UnsafeMutablePointer<UInt16> = bf16Buffer(maxTiles * maxTokens * ldXnBF16)
+    /// [M, ldMixBF16] bf16.
+    package private(set) lazy var mixBF16: UnsafeMutablePointer<UInt16> = bf16Buffer(maxTiles * maxTokens * ldMixBF16)
+
+    private func bf16Buffer(_ n: Int) -> UnsafeMutablePointer<UInt16> {
+        let p = UnsafeMutablePointer<UInt16>.allocate(capacity: max(n, 1))
+        p.initialize(repeating: 0, count: max(n, 1))
+        allocations.append(UnsafeMutableRawPointer(p))
+        return p
+    }
 
     /// - Parameters: the widest layer dimensions the workspace must hold.
     public init(maxTiles: Int, maxTokens: Int, dim: Int, heads: Int, kvGroups: Int, maxHidden: Int, maxExperts: Int,
@@ -61,9 +86,10 @@ public final class Workspace {
         patches = floats(patchCapacity * patchFeatures); patchOut = floats(patchCapacity * dim)
         routeExpert = .allocate(capacity: 2 * m); routeExpert.initialize(repeating: 0, count: 2 * m)
         listToken = .allocate(capacity: 2 * m); listToken.initialize(repeating: 0, count: 2 * m)
+        listSecond = .allocate(capacity: 2 * m); listSecond.initialize(repeating: 0, count: 2 * m)
         expertCount = .allocate(capacity: maxExperts); expertCount.initialize(repeating: 0, count: maxExperts)
         expertStart = .allocate(capacity: maxExperts + 1); expertStart.initialize(repeating: 0, count: maxExperts + 1)
-        allocs += [UnsafeMutableRawPointer(routeExpert), UnsafeMutableRawPointer(listToken),
+        allocs += [UnsafeMutableRawPointer(routeExpert), UnsafeMutableRawPointer(listToken), UnsafeMutableRawPointer(listSecond),
                    UnsafeMutableRawPointer(expertCount), UnsafeMutableRawPointer(expertStart)]
         allocations = allocs
     }

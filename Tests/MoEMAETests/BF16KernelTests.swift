@@ -162,6 +162,170 @@ final class BF16KernelTests: XCTestCase {
         }
     }
 
+    /// The kernels this CPU can run (the native one only where it has AVX512_BF16).
+    var kernelsHere: [BF16Kernel] { CPUFeatures.current.hasBF16Kernel ? [.portable, .avx512bf16] : [.portable] }
+
+    /// Rows rounded to bf16 (row stride `ld`, even; the pad column of an odd k stays 0), as the LayerNorm writes them.
+    func bf16Rows(_ x: [Float], rows: Int, k: Int, ld: Int, kernel: BF16Kernel) -> [UInt16] {
+        var y = [UInt16](repeating: 0, count: rows * ld)
+        x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer {
+            BLAS.bf16Round(rows: rows, n: k, x: xp.baseAddress!, ldx: k, y: $0.baseAddress!, ldy: ld, kernel: kernel)
+        }}
+        return y
+    }
+
+    /// A product whose input is already bf16 (read in place, or gathered by copying pairs) and whose
+    /// accumulators start from the bias equals the FP32-input product on C filled with the bias, bit for
+    /// bit, for both kernels; so does the residual form (accumulators from C + bias against the bias added
+    /// to C first), and the vectorised row conversion against the portable one.
+    func testBF16InputAndBiasStartEqualTheConversionPath() {
+        for (m, n, k) in [(1, 1, 1), (53, 37, 145), (97, 149, 144), (9, 16, 33)] {
+            let x = values(m * k, seed: UInt64(k)), w = values(n * k, seed: 31).map { $0 * 0.1 }, bias = values(n, seed: 32)
+            let ld = (k + 1) & ~1
+            let rows: [Int32] = (0..<m).map { Int32(($0 * 7 + 3) % m) }
+            let portableRows = bf16Rows(x, rows: m, k: k, ld: ld, kernel: .portable)
+            for kernel in kernelsHere {
+                let xb = bf16Rows(x, rows: m, k: k, ld: ld, kernel: kernel)
+                XCTAssertEqual(xb, portableRows, "row conversion \(kernel)")
+                let layer = Linear(inFeatures: k, outFeatures: n, weight: w, bias: bias).withBF16(kernel)
+                let want = gemm(kernel, a: x, m: m, k: k, w: w, n: n, bias: bias)   // bias filled, FP32 input
+                var got = [Float](repeating: -7, count: m * n)
+                xb.withUnsafeBufferPointer { xp in got.withUnsafeMutableBufferPointer {
+                    layer.forward(bf16: xp.baseAddress!, ldx: ld, rows: m, into: $0.baseAddress!, ldy: n)
+                }}
+                XCTAssertEqual(got.map(\.bitPattern), want.map(\.bitPattern), "bf16 input m \(m) n \(n) k \(k) \(kernel)")
+                var gathered = [Float](repeating: -7, count: m * n)
+                xb.withUnsafeBufferPointer { xp in rows.withUnsafeBufferPointer { rp in bias.withUnsafeBufferPointer { bp in
+                    gathered.withUnsafeMutableBufferPointer {
+                        BLAS.bf16GEMM(m: m, bf16: xp.baseAddress!, lda: ld, rows: rp.baseAddress!, w: layer.bf16!, bias: bp.baseAddress!,
+                                      c: $0.baseAddress!, ldc: n)
+                    }
+                }}}
+                let copied = rows.flatMap { x[(Int($0) * k)..<(Int($0) * k + k)] }
+                XCTAssertEqual(gathered.map(\.bitPattern), gemm(kernel, a: copied, m: m, k: k, w: w, n: n, bias: bias).map(\.bitPattern),
+                               "gathered bf16 input m \(m) n \(n) k \(k) \(kernel)")
+                // the residual form: y + b where the accumulators start, from FP32 and from bf16 input
+                let y0 = values(m * n, seed: 33)
+                var wantAdd = y0
+                for i in 0..<m { for j in 0..<n { wantAdd[i * n + j] += bias[j] } }
+                x.withUnsafeBufferPointer { xp in wantAdd.withUnsafeMutableBufferPointer {
+                    BLAS.bf16GEMM(m: m, a: xp.baseAddress!, lda: k, w: layer.bf16!, c: $0.baseAddress!, ldc: n)
+                }}
+                var add32 = y0, add16 = y0
+                x.withUnsafeBufferPointer { xp in add32.withUnsafeMutableBufferPointer {
+                    layer.forwardAdding(xp.baseAddress!, ldx: k, rows: m, into: $0.baseAddress!, ldy: n)
+                }}
+                xb.withUnsafeBufferPointer { xp in add16.withUnsafeMutableBufferPointer {
+                    layer.forwardAdding(bf16: xp.baseAddress!, ldx: ld, rows: m, into: $0.baseAddress!, ldy: n)
+                }}
+                XCTAssertEqual(add32.map(\.bitPattern), wantAdd.map(\.bitPattern), "residual, FP32 input \(kernel)")
+                XCTAssertEqual(add16.map(\.bitPattern), wantAdd.map(\.bitPattern), "residual, bf16 input \(kernel)")
+            }
+        }
+    }
+
+    /// The LayerNorm written as bf16 (C, both kernels) equals the Swift LayerNorm rounded to bf16, bit for
+    /// bit: widths below 8, with an 8-lane tail, odd, the S width, and above 1024 (the chunked fallback).
+    func testLayerNormIntoBF16EqualsLayerNormThenRounding() {
+        for (rows, d) in [(3, 5), (19, 144), (7, 37), (4, 16), (2, 1030)] {
+            let x = values(rows * (d + 3), seed: UInt64(d)).map { $0 * 3 + 0.5 }
+            let norm = LayerNorm(dim: d, weight: values(d, seed: 71).map { 1 + $0 * 0.3 }, bias: values(d, seed: 72))
+            var fp32 = [Float](repeating: 0, count: rows * d)
+            x.withUnsafeBufferPointer { xp in fp32.withUnsafeMutableBufferPointer {
+                norm.forward(xp.baseAddress!, ldx: d + 3, rows: rows, into: $0.baseAddress!, ldo: d)
+            }}
+            let ld = (d + 1) & ~1
+            var want = [UInt16](repeating: 0, count: rows * ld)
+            fp32.withUnsafeBufferPointer { fp in want.withUnsafeMutableBufferPointer { wp in
+                for r in 0..<rows { moemae_bf16_round(fp.baseAddress! + r * d, wp.baseAddress! + r * ld, d) }
+            }}
+            for kernel in kernelsHere {
+                var got = [UInt16](repeating: 0, count: rows * ld)
+                var scratch = [Float](repeating: 0, count: 16 * d)
+                x.withUnsafeBufferPointer { xp in got.withUnsafeMutableBufferPointer { yp in scratch.withUnsafeMutableBufferPointer {
+                    norm.forward(xp.baseAddress!, ldx: d + 3, rows: rows, bf16: yp.baseAddress!, ldy: ld, scratch: $0.baseAddress!, kernel: kernel)
+                }}}
+                XCTAssertEqual(got, want, "rows \(rows) d \(d) \(kernel)")
+            }
+        }
+    }
+
+    /// The experts' fused epilogue (gated SiLU, ⊙ V·x, bf16 output) gives the numbers of the separate
+    /// passes it replaces — product into a hidden buffer, `moemae_add_gated_silu_rows` into a zeroed mix,
+    /// ⊙ V·x, rounding to bf16 — bit for bit where those passes run their AVX2 or AVX-512 SiLU (the
+    /// portable SiLU rounds its multiply-adds separately: there within one bf16 step), for both kernels;
+    /// hidden widths with partial 16-column blocks and more than one 48-row chunk, odd k.
+    func testFusedExpertEpilogueEqualsSeparatePasses() {
+        let exact = moemae_kernels_vectorised() >= 1
+        for (tokens, experts, h, k) in [(61, 5, 37, 33), (120, 4, 144, 144), (7, 3, 72, 144), (50, 6, 16, 17)] {
+            let x = values(tokens * k, seed: UInt64(h)).map { $0 * 0.5 }
+            let ws = (0..<experts).map { values(h * k, seed: UInt64(40 + $0)).map { $0 * 0.2 } }
+            let bs = (0..<experts).map { values(h, seed: UInt64(50 + $0)) }
+            let vx = values(tokens * h, seed: 60)
+            // two distinct experts per token, gates g and 1 - g; slots sorted by expert as the MoE block does
+            var slotsOf = [[(token: Int32, gate: Float, second: UInt8)]](repeating: [], count: experts)
+            for t in 0..<tokens {
+                let e1 = (t * 7 + 1) % experts, e2 = (e1 + 1 + t % (experts - 1)) % experts
+                let g = 0.5 + Float(t % 5) * 0.1
+                slotsOf[e1].append((Int32(t), g, e1 > e2 ? 1 : 0)); slotsOf[e2].append((Int32(t), 1 - g, e2 > e1 ? 1 : 0))
+            }
+            let ld = (k + 1) & ~1, ldout = (h + 15) / 16 * 16
+            for kernel in kernelsHere {
+                let layers = (0..<experts).map { Linear(inFeatures: k, outFeatures: h, weight: ws[$0], bias: bs[$0]).withBF16(kernel) }
+                // separate passes
+                var mix = [Float](repeating: 0, count: tokens * h)
+                for e in 0..<experts where !slotsOf[e].isEmpty {
+                    let toks = slotsOf[e].map(\.token), gates = slotsOf[e].map(\.gate)
+                    var hidden = [Float](repeating: 0, count: toks.count * h)
+                    x.withUnsafeBufferPointer { xp in toks.withUnsafeBufferPointer { tp in hidden.withUnsafeMutableBufferPointer {
+                        layers[e].forwardGathered(xp.baseAddress!, ldx: k, rows: tp.baseAddress!, count: toks.count, into: $0.baseAddress!, ldy: h)
+                    }}}
+                    hidden.withUnsafeBufferPointer { hp in toks.withUnsafeBufferPointer { tp in gates.withUnsafeBufferPointer { gp in
+                        mix.withUnsafeMutableBufferPointer {
+                            VectorKernels.addGatedSiLURows(hp.baseAddress!, ldh: h, rows: toks.count, n: h, tokens: tp.baseAddress!,
+                                                           gates: gp.baseAddress!, into: $0.baseAddress!, ldd: h)
+                        }
+                    }}}
+                }
+                var want = [UInt16](repeating: 0, count: tokens * h)
+                let product = zip(mix, vx).map { $0 * $1 }
+                product.withUnsafeBufferPointer { moemae_bf16_round($0.baseAddress!, &want, tokens * h) }
+                // fused
+                let xb = bf16Rows(x, rows: tokens, k: k, ld: ld, kernel: kernel)
+                var fmix = [Float](repeating: .nan, count: tokens * h)
+                var out = [UInt16](repeating: 0xffff, count: tokens * ldout)
+                for e in 0..<experts where !slotsOf[e].isEmpty {
+                    let toks = slotsOf[e].map(\.token), gates = slotsOf[e].map(\.gate), second = slotsOf[e].map(\.second)
+                    xb.withUnsafeBufferPointer { xp in toks.withUnsafeBufferPointer { tp in gates.withUnsafeBufferPointer { gp in
+                        second.withUnsafeBufferPointer { sp in bs[e].withUnsafeBufferPointer { bp in vx.withUnsafeBufferPointer { vp in
+                            fmix.withUnsafeMutableBufferPointer { mp in out.withUnsafeMutableBufferPointer { op in
+                                BLAS.bf16ExpertSiLU(count: toks.count, a: xp.baseAddress!, lda: ld, tokens: tp.baseAddress!, gates: gp.baseAddress!,
+                                                    second: sp.baseAddress!, w: layers[e].bf16!, bias: bp.baseAddress!, mix: mp.baseAddress!,
+                                                    ldmix: h, vx: vp.baseAddress!, ldvx: h, out: op.baseAddress!, ldout: ldout)
+                            }}
+                        }}}
+                    }}}
+                }
+                var worst: Float = 0
+                for t in 0..<tokens {
+                    for j in 0..<h {
+                        let got = out[t * ldout + j], ref = want[t * h + j]
+                        if exact {
+                            XCTAssertEqual(got, ref, "token \(t) column \(j), h \(h) k \(k) \(kernel)")
+                            if got != ref { return }
+                        } else {
+                            var a: Float = 0, b: Float = 0, ga = got, gb = ref
+                            moemae_bf16_widen(&ga, &a, 1); moemae_bf16_widen(&gb, &b, 1)
+                            worst = max(worst, abs(a - b) / max(abs(b), 1e-3))
+                        }
+                    }
+                    for j in h..<ldout { XCTAssertEqual(out[t * ldout + j], 0, "pad column \(j) of token \(t)") }
+                }
+                XCTAssertLessThanOrEqual(worst, 0x1p-7, "h \(h) k \(k) \(kernel)")
+            }
+        }
+    }
+
     /// `--precision bf16` refuses clearly on a CPU without AVX512_BF16, naming what it lacks.
     func testBF16RefusedWithoutAVX512BF16() throws {
         let model = try MoEMAEModel(config: ModelConfig.preset(named: "XXS")!, weights: StateDict.random(config: ModelConfig.preset(named: "XXS")!, seed: 1))

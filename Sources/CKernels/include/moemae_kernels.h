@@ -132,6 +132,46 @@ int moemae_bf16_gemm(const float *a, int lda, int m, int k, const uint16_t *pack
 int moemae_bf16_gemm_rows(const float *a, int lda, const int32_t *rows, int m, int k, const uint16_t *packed, int n,
                           float *c, int ldc, int kernel);
 
+/// The general form of `moemae_bf16_gemm_rows`: A is either FP32 (`a`, converted per call; `abf` NULL)
+/// or already bf16 (`abf`: row-major bf16 values, row stride `lda` elements, even, 4-byte aligned; when
+/// k is odd the element at column k of each row must be 0 — it meets the zero padding of W), rows
+/// optionally gathered through `rows`. The accumulators start from `c[i, j] + bias[j]` (`accumulate` 1,
+/// `bias` n values: a residual connection plus bias), `c[i, j]` (`accumulate` 1, `bias` NULL), `bias[j]`
+/// (`accumulate` 0: C is only written, no fill pass before) or 0. Bit for bit the result of converting A
+/// with `moemae_bf16_round`, writing or adding the bias into C, and calling `moemae_bf16_gemm_rows`.
+/// Returns as `moemae_bf16_gemm`.
+int moemae_bf16_gemm_ex(const float *a, const uint16_t *abf, int lda, const int32_t *rows, int m, int k,
+                        const uint16_t *packed, int n, const float *bias, int accumulate, float *c, int ldc, int kernel);
+
+/// One expert's product with the mixture-of-experts epilogue fused (docs/model.md, "Mixture-of-experts
+/// block"; docs/performance.md, "bfloat16"): for each of the `m` routed slots i, token t = tokens[i],
+/// h = bias + bf16(A[t]) · Wᵀ (`n` = hidden width, FP32 accumulation as `moemae_bf16_gemm_ex`; A FP32 or
+/// bf16 as there), then, with s = SiLU(h) = h / (1 + e^-h) (the Cephes expf of
+/// `moemae_add_gated_silu_rows`, same operations) and g = gates[i]:
+/// - second[i] == 0 (the token's first expert in the order the caller runs them):
+///   `mix[t, j] = g·s_j` (FP32, row stride `ldmix`, j < n);
+/// - second[i] != 0 (its second, after the first has run): `out[t, j] = bf16((mix[t, j] + g·s_j) · vx[t, j])`
+///   (vx: V·x, row stride `ldvx`; out: bf16, row stride `ldout` ≥ ⌈n/16⌉·16, even; columns n ..< ⌈n/16⌉·16 are
+///   written 0), which is the bf16 input of the shared W2 product.
+/// The same numbers as the unfused sequence (product into a hidden buffer, `moemae_add_gated_silu_rows`
+/// into a zeroed mix, mix ⊙ V·x, `moemae_bf16_round`) where that sequence runs its AVX-512 or AVX2 SiLU kernel.
+/// Returns as `moemae_bf16_gemm`.
+int moemae_bf16_expert_silu(const float *a, const uint16_t *abf, int lda, const int32_t *tokens, const float *gates,
+                            const uint8_t *second, int m, int k, const uint16_t *packed, int n, const float *bias,
+                            float *mix, int ldmix, const float *vx, int ldvx, uint16_t *out, int ldout, int kernel);
+
+/// `rows` rows of `n` FP32 values (row stride `ldx`) to bf16 as `moemae_bf16_round` (row stride `ldy`),
+/// with VCVTNE2PS2BF16 for MOEMAE_BF16_KERNEL_AVX512 (0, or −1 where the CPU lacks it).
+int moemae_bf16_round_rows(const float *x, int ldx, int rows, int n, uint16_t *y, int ldy, int kernel);
+
+/// LayerNorm (`torch.nn.LayerNorm` over the last dimension, biased variance) of `rows` rows of `d` values
+/// (row stride `ldx`) with `gamma`, `beta` and `eps`, written rounded to bf16 into `y` (row stride `ldy`
+/// elements): the operations of `VectorKernels.layerNorm` in the same order (bit for bit its FP32
+/// result), then `moemae_bf16_round`; 8-lane vectors for MOEMAE_BF16_KERNEL_AVX512, plain C otherwise.
+/// Returns 0, −1 (AVX-512 kernel unavailable) or −2 (d > 1024: not handled, nothing written).
+int moemae_bf16_layernorm(const float *x, int ldx, int rows, int d, const float *gamma, const float *beta, float eps,
+                          uint16_t *y, int ldy, int kernel);
+
 #ifdef __cplusplus
 }
 #endif
