@@ -21,7 +21,7 @@ int main(void) {
     const int ldq = heads * hd + 2 * groups * hd, ldo = heads * hd;
     float *qkv = malloc(sizeof(float) * tiles * tokens * ldq), *out = malloc(sizeof(float) * tiles * tokens * ldo);
     float *first = malloc(sizeof(float) * tiles * tokens * ldo);
-    float *scratch = malloc(sizeof(float) * moemae_attention_scratch_floats(tokens, hd));
+    float *scratch = malloc(sizeof(float) * moemae_attention_scratch_floats(tokens, heads, groups, hd));
     unsigned s = 1;
     for (long i = 0; i < (long)tiles * tokens * ldq; i++) { s = s * 1103515245u + 12345u; qkv[i] = (float)((s >> 8) % 2001) / 400.0f - 2.5f; }
     const double flop = 4.0 * tokens * tokens * hd * heads * tiles;

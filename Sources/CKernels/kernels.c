@@ -562,27 +562,35 @@ MK_AVX512 static void exp2_avx512(const float *x, float *y, int n) {
 // adds it to the two partial sums and accumulates the weighted values with the queries still in the
 // lanes: HD accumulators (one per head column), per key p_j times a broadcast of v[j, d]. The HD × 16
 // result is scaled by 1/Σ and transposed into the output through a small buffer. Query head h reads KV
-// group h mod groups.
+// group h mod groups. Before the heads, one pass over the tile's rows (read in order, which the hardware
+// prefetchers follow; read per head they were 72-byte pieces a row apart, 1,152 bytes for S) transposes
+// every head's scaled queries and every group's keys and copies every group's values into contiguous rows.
 #define MK_ATTENTION512(HD)                                                                                 \
     MK_AVX512 static void attention512_##HD(const float *qkv, int ldq, int tokens, int heads, int groups,      \
                                             float scale, float *out, int ldo, float *scratch) {               \
         const int tp = (tokens + 15) & ~15;                                                                 \
-        float *qt = scratch;              /* [HD][tp]: one head's scaled queries, transposed, zero-padded */ \
-        float *p = qt + (long)HD * tp;    /* [tokens][16]: base-2 scores of one block */                   \
+        float *p = scratch;               /* [tokens][16]: base-2 scores of one block */                   \
         float *tr = p + (long)tokens * 16; /* [HD][16]: the block's output before the transpose */          \
-        float *kt = tr + 16L * HD;        /* [HD][tp]: the head's keys, transposed */                      \
+        float *qta = tr + 16L * HD;       /* [heads][HD][tp]: scaled queries, transposed, zero-padded */   \
+        float *kta = qta + (long)heads * HD * tp;  /* [groups][HD][tp]: keys, transposed */                \
+        float *vca = kta + (long)groups * HD * tp; /* [groups][tokens][HD]: values, contiguous rows */     \
         const float sc2 = mk_base2_scale(scale);                                                            \
-        const float *kbase = qkv + (long)heads * HD;                                                        \
-        const float *vbase = kbase + (long)groups * HD;                                                     \
+        for (int i = 0; i < tokens; i++) {                                                                  \
+            const float *row = qkv + (long)i * ldq;                                                         \
+            for (int h = 0; h < heads; h++)                                                                 \
+                for (int d = 0; d < HD; d++) qta[((long)h * HD + d) * tp + i] = row[h * HD + d] * sc2;      \
+            for (int g = 0; g < groups; g++)                                                                \
+                for (int d = 0; d < HD; d++) kta[((long)g * HD + d) * tp + i] = row[(heads + g) * HD + d];  \
+            for (int g = 0; g < groups; g++)                                                                \
+                memcpy(vca + ((long)g * tokens + i) * HD, row + (heads + groups + g) * HD, sizeof(float) * HD); \
+        }                                                                                                   \
+        for (int h = 0; h < heads; h++)                                                                     \
+            for (int d = 0; d < HD; d++)                                                                    \
+                for (int i = tokens; i < tp; i++) qta[((long)h * HD + d) * tp + i] = 0;                     \
         for (int h = 0; h < heads; h++) {                                                                   \
-            const int g = h % groups;                                                               \
-            const float *q = qkv + (long)h * HD, *k = kbase + (long)g * HD, *v = vbase + (long)g * HD;      \
-            for (int i = 0; i < tokens; i++)                                                                \
-                for (int d = 0; d < HD; d++) qt[(long)d * tp + i] = q[(long)i * ldq + d] * sc2;             \
-            for (int i = tokens; i < tp; i++)                                                               \
-                for (int d = 0; d < HD; d++) qt[(long)d * tp + i] = 0;                                      \
-            for (int i = 0; i < tokens; i++)                                                                \
-                for (int d = 0; d < HD; d++) kt[(long)d * tp + i] = k[(long)i * ldq + d];                   \
+            const int g = h % groups;                                                                       \
+            const float *qt = qta + (long)h * HD * tp, *kt = kta + (long)g * HD * tp;                        \
+            const float *v = vca + (long)g * tokens * HD;                                                   \
             for (int ib = 0; ib < tokens; ib += 16) {                                                       \
                 __m512 m = _mm512_set1_ps(-3.4e38f);                                                        \
                 int j = 0;                                                                                  \
@@ -608,10 +616,9 @@ MK_AVX512 static void exp2_avx512(const float *x, float *y, int n) {
                                                        _mm512_max_ps(_mm512_max_ps(a4, a5), _mm512_max_ps(a6, a7)))); \
                 }                                                                                           \
                 for (; j < tokens; j++) {                                                                   \
-                    const float *kj = k + (long)j * ldq;                                                    \
                     __m512 a = _mm512_setzero_ps();                                                         \
                     for (int d = 0; d < HD; d++)                                                            \
-                        a = _mm512_fmadd_ps(_mm512_loadu_ps(qt + (long)d * tp + ib), _mm512_set1_ps(kj[d]), a); \
+                        a = _mm512_fmadd_ps(_mm512_loadu_ps(qt + (long)d * tp + ib), _mm512_set1_ps(kt[(long)d * tp + j]), a); \
                     _mm512_storeu_ps(p + 16 * (long)j, a);                                                  \
                     m = _mm512_max_ps(m, a);                                                                \
                 }                                                                                           \
@@ -623,14 +630,14 @@ MK_AVX512 static void exp2_avx512(const float *x, float *y, int n) {
                     const __m512 e1 = mk_exp2_16(_mm512_sub_ps(_mm512_loadu_ps(p + 16 * (long)j + 16), m)); \
                     s0 = _mm512_add_ps(s0, e0);                                                             \
                     s1 = _mm512_add_ps(s1, e1);                                                             \
-                    const float *v0 = v + (long)j * ldq, *v1 = v0 + ldq;                                    \
+                    const float *v0 = v + (long)j * HD, *v1 = v0 + HD;                                    \
                     for (int d = 0; d < HD; d++) acc[d] = _mm512_fmadd_ps(e0, _mm512_set1_ps(v0[d]), acc[d]); \
                     for (int d = 0; d < HD; d++) acc[d] = _mm512_fmadd_ps(e1, _mm512_set1_ps(v1[d]), acc[d]); \
                 }                                                                                           \
                 if (j < tokens) {                                                                           \
                     const __m512 e = mk_exp2_16(_mm512_sub_ps(_mm512_loadu_ps(p + 16 * (long)j), m));       \
                     s0 = _mm512_add_ps(s0, e);                                                              \
-                    const float *vj = v + (long)j * ldq;                                                    \
+                    const float *vj = v + (long)j * HD;                                                     \
                     for (int d = 0; d < HD; d++) acc[d] = _mm512_fmadd_ps(e, _mm512_set1_ps(vj[d]), acc[d]); \
                 }                                                                                           \
                 const __m512 inv = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_add_ps(s0, s1));              \
@@ -704,11 +711,13 @@ void moemae_kernels_limit(int level) {
     __atomic_store_n(&mk_limit, level < 0 ? 0 : level > MK_LEVEL_AVX512 ? MK_LEVEL_AVX512 : level, __ATOMIC_RELAXED);
 }
 
-long moemae_attention_scratch_floats(int tokens, int hd) {
+long moemae_attention_scratch_floats(int tokens, int heads, int groups, int hd) {
     long tp = (tokens + 7) & ~7, tp16 = (tokens + 15) & ~15;
     long avx2 = (long)hd * tp + 8 * tp + 16 + tp;
-    long avx512 = 2L * hd * tp16 + 16L * tokens + 16L * hd;
-    return avx2 > avx512 ? avx2 : avx512;
+    long avx512 = 16L * tokens + 16L * hd + (long)(heads + groups) * hd * tp16 + (long)groups * tokens * hd;
+    long portable = (long)tokens + hd;
+    long most = avx2 > avx512 ? avx2 : avx512;
+    return most > portable ? most : portable;
 }
 
 void moemae_attention_tile(const float *qkv, int ldq, int tokens, int heads, int groups, int hd,

@@ -81,7 +81,7 @@ public final class Workspace {
             return p
         }
         x = floats(m * dim); xn = floats(m * dim); wide = floats(m * wideWidth); mix = floats(m * mixWidth)
-        scores = floats(max(maxTokens * maxTokens, Int(moemae_attention_scratch_floats(Int32(maxTokens), Int32(dim / heads))))); gathered = floats(m * dim); hidden = floats(m * maxHidden)
+        scores = floats(max(maxTokens * maxTokens, Int(moemae_attention_scratch_floats(Int32(maxTokens), Int32(heads), Int32(kvGroups), Int32(dim / heads))))); gathered = floats(m * dim); hidden = floats(m * maxHidden)
         routeGate = floats(2 * m); listGate = floats(2 * m)
         patches = floats(patchCapacity * patchFeatures); patchOut = floats(patchCapacity * dim)
         routeExpert = .allocate(capacity: 2 * m); routeExpert.initialize(repeating: 0, count: 2 * m)

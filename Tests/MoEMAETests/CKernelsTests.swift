@@ -49,7 +49,7 @@ final class CKernelsTests: XCTestCase {
         }
         let ldo = heads * hd
         var out = [Float](repeating: .nan, count: tokens * ldo)
-        var scratch = [Float](repeating: 0, count: Int(moemae_attention_scratch_floats(Int32(tokens), Int32(hd))))
+        var scratch = [Float](repeating: 0, count: Int(moemae_attention_scratch_floats(Int32(tokens), Int32(heads), Int32(groups), Int32(hd))))
         moemae_attention_tile(qkv, Int32(ldq), Int32(tokens), Int32(heads), Int32(groups), Int32(hd),
                               1 / Float(hd).squareRoot(), &out, Int32(ldo), &scratch)
         return (qkv, ldq, out)

@@ -21,7 +21,8 @@ extern "C" {
 ///
 /// - qkv: `tokens` rows (stride `ldq` floats) laid out as [q (heads·hd) | k (groups·hd) | v (groups·hd)].
 /// - out: `tokens` rows (stride `ldo` floats); columns h·hd ..< (h+1)·hd are written for every head.
-/// - scratch: at least `moemae_attention_scratch_floats(tokens, hd)` floats, 32-byte alignment not required.
+/// - scratch: at least `moemae_attention_scratch_floats(tokens, heads, groups, hd)` floats, 32-byte alignment
+///   not required.
 ///
 /// The softmax is taken in base 2: the queries are multiplied by scale·log2 e, so a score s is
 /// scale·q·k·log2 e and e^(scale·q·k − max) = 2^(s − max) (`moemae_exp2`); the normalisation 1/Σ is
@@ -30,8 +31,10 @@ extern "C" {
 void moemae_attention_tile(const float *qkv, int ldq, int tokens, int heads, int groups, int hd,
                            float scale, float *out, int ldo, float *scratch);
 
-/// Floats of scratch memory `moemae_attention_tile` needs.
-long moemae_attention_scratch_floats(int tokens, int hd);
+/// Floats of scratch memory `moemae_attention_tile` needs for a tile of `tokens` tokens, `heads` query
+/// heads in `groups` KV groups of width `hd` (the AVX-512 kernel holds every head's transposed queries and
+/// every group's keys and values: (heads + groups)·hd·⌈tokens/16⌉·16 + groups·tokens·hd + 16·(tokens + hd)).
+long moemae_attention_scratch_floats(int tokens, int heads, int groups, int hd);
 
 /// In-place, max-subtracted softmax of `rows` rows of `cols` values (row stride `ld`).
 void moemae_softmax_rows(float *p, int rows, int cols, int ld);
