@@ -90,16 +90,16 @@ public struct MixtureOfExperts: Sendable {
         }
 
         // Σ_e g_e · SiLU(W_e·x) into ws.mix [rows, h].
-        let mix = ws.mix
+        let mix = ws.mix, gathered = ws.gathered, expertOut = ws.hidden
         mix.update(repeating: 0, count: rows * h)
         for j in 0..<e {
             let start = ws.expertStart[j], n = ws.expertCount[j]
             if n == 0 { continue }
             for r in 0..<n {
-                (ws.gathered + r * dim).update(from: ws.xn + Int(ws.listToken[start + r]) * dim, count: dim)
+                (gathered + r * dim).update(from: ws.xn + Int(ws.listToken[start + r]) * dim, count: dim)
             }
-            experts[j].forward(ws.gathered, ldx: dim, rows: n, into: ws.hidden, ldy: h)
-            VectorKernels.addGatedSiLURows(ws.hidden, ldh: h, rows: n, n: h, tokens: ws.listToken + start,
+            experts[j].forward(gathered, ldx: dim, rows: n, into: expertOut, ldy: h)
+            VectorKernels.addGatedSiLURows(expertOut, ldh: h, rows: n, n: h, tokens: ws.listToken + start,
                                            gates: ws.listGate + start, into: mix, ldd: h)
         }
         // ⊙ V·x, then W2 with the residual folded in.

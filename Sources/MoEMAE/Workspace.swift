@@ -10,8 +10,9 @@ import CKernels
 /// hidden state · `scores` [T, T] (also the fused attention kernel's scratch) · `gathered` [M, D] and `hidden` [M, h] one expert's tokens ·
 /// routing lists · `patches` [tiles·patches, features] and `patchOut` [tiles·patches, D].
 ///
-/// At ``Precision/bf16`` two more buffers are allocated on first use (an FP32 model never allocates
-/// them): `xnBF16` [M, `ldXnBF16`], the blocks' LayerNorm output rounded to bf16 (the input of q/k/v,
+/// `gathered` and `hidden` are allocated on first use (the FP32 experts and the decoder's embedding use
+/// them; a bf16 encoder never does). At ``Precision/bf16`` two more buffers are allocated on first use
+/// (an FP32 model never allocates them): `xnBF16` [M, `ldXnBF16`], the blocks' LayerNorm output rounded to bf16 (the input of q/k/v,
 /// V and gate, and the experts; `xn` then only serves as the LayerNorm's scratch until the final
 /// LayerNorm), and `mixBF16` [M, `ldMixBF16`], the experts' mixed hidden state ⊙ V·x in bf16 (the
 /// input of W2), written by the experts' fused epilogue (`BLAS.bf16ExpertSiLU`).
@@ -29,8 +30,8 @@ public final class Workspace {
     package let wide: UnsafeMutablePointer<Float>
     package let mix: UnsafeMutablePointer<Float>
     package let scores: UnsafeMutablePointer<Float>
-    package let gathered: UnsafeMutablePointer<Float>
-    package let hidden: UnsafeMutablePointer<Float>
+    package private(set) lazy var gathered: UnsafeMutablePointer<Float> = floatBuffer(maxTiles * maxTokens * dim)
+    package private(set) lazy var hidden: UnsafeMutablePointer<Float> = floatBuffer(maxTiles * maxTokens * maxHidden)
     /// Per token: the two chosen experts (largest gate first) and their gate weights.
     package let routeExpert: UnsafeMutablePointer<Int32>
     package let routeGate: UnsafeMutablePointer<Float>
@@ -55,6 +56,13 @@ public final class Workspace {
     package private(set) lazy var xnBF16: UnsafeMutablePointer<UInt16> = bf16Buffer(maxTiles * maxTokens * ldXnBF16)
     /// [M, ldMixBF16] bf16.
     package private(set) lazy var mixBF16: UnsafeMutablePointer<UInt16> = bf16Buffer(maxTiles * maxTokens * ldMixBF16)
+
+    private func floatBuffer(_ n: Int) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
+        p.initialize(repeating: 0, count: max(n, 1))
+        allocations.append(UnsafeMutableRawPointer(p))
+        return p
+    }
 
     private func bf16Buffer(_ n: Int) -> UnsafeMutablePointer<UInt16> {
         let p = UnsafeMutablePointer<UInt16>.allocate(capacity: max(n, 1))
@@ -81,7 +89,7 @@ public final class Workspace {
             return p
         }
         x = floats(m * dim); xn = floats(m * dim); wide = floats(m * wideWidth); mix = floats(m * mixWidth)
-        scores = floats(max(maxTokens * maxTokens, Int(moemae_attention_scratch_floats(Int32(maxTokens), Int32(heads), Int32(kvGroups), Int32(dim / heads))))); gathered = floats(m * dim); hidden = floats(m * maxHidden)
+        scores = floats(max(maxTokens * maxTokens, Int(moemae_attention_scratch_floats(Int32(maxTokens), Int32(heads), Int32(kvGroups), Int32(dim / heads)))))
         routeGate = floats(2 * m); listGate = floats(2 * m)
         patches = floats(patchCapacity * patchFeatures); patchOut = floats(patchCapacity * dim)
         routeExpert = .allocate(capacity: 2 * m); routeExpert.initialize(repeating: 0, count: 2 * m)
