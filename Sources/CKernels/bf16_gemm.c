@@ -27,6 +27,7 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #include <cpuid.h>
+#include "simd_exp.h"
 #define BF_X86 1
 #else
 #define BF_X86 0
@@ -178,7 +179,7 @@ typedef struct {
 
 // ---------------------------------------------------------------------------------------------
 // The experts' gated SiLU: g · SiLU(x) = g · x / (1 + e^-x) with the Cephes expf of
-// Sources/CKernels/kernels.c (`mk_exp16`: clamp to [-87.3, 88.3], n = round(x·log2 e) through
+// simd_exp.h (`mk_exp16`, which kernels.c uses too: clamp to [-87.3, 88.3], n = round(x·log2 e) through
 // the 1.5·2^23 trick, ln 2 split in two, degree-6 polynomial, 2^n through the exponent bits), in the
 // same operations as `moemae_add_gated_silu_rows`'s AVX-512 kernel (fused multiply-adds where it
 // has them), so the fused epilogue gives that kernel's numbers.
@@ -344,28 +345,7 @@ static void bf_pairs_avx512(const float *a, int lda, const int32_t *rows, int r0
     }
 }
 
-/// mk_exp16 of Sources/CKernels/kernels.c, operation for operation (see bf_exp_ref).
-__attribute__((target("avx512f,avx512bf16"), always_inline))
-static inline __m512 bf_exp16(__m512 x) {
-    x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f));
-    x = _mm512_min_ps(x, _mm512_set1_ps(88.3f));
-    const __m512 magic = _mm512_set1_ps(12582912.0f);
-    __m512 t = _mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), magic);
-    __m512 fx = _mm512_sub_ps(t, magic);
-    __m512 r = _mm512_fnmadd_ps(fx, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fmadd_ps(fx, _mm512_set1_ps(2.12194440e-4f), r);
-    __m512 z = _mm512_mul_ps(r, r);
-    __m512 y = _mm512_set1_ps(1.9875691500e-4f);
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507e-3f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073e-3f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894e-2f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459e-1f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201e-1f));
-    y = _mm512_add_ps(_mm512_fmadd_ps(y, z, r), _mm512_set1_ps(1.0f));
-    __m512i n = _mm512_sub_epi32(_mm512_castps_si512(t), _mm512_castps_si512(magic));
-    n = _mm512_slli_epi32(_mm512_add_epi32(n, _mm512_set1_epi32(127)), 23);
-    return _mm512_mul_ps(y, _mm512_castsi512_ps(n));
-}
+// The vector e^x is mk_exp16 of simd_exp.h, the one kernels.c uses (bf_exp_ref is its scalar mirror).
 
 /// Rows i ..< i+MR (slots of the job), column blocks b0 ..< b0+NB: accumulators from the bias or C,
 /// Σ_p pairs[r, p] · W-block pair p, then epilogue EPI (compile-time constants once inlined, so the
@@ -423,7 +403,7 @@ static inline void bf_tile_avx512(const uint32_t *pairs, int ldp, int kp, const 
         for (int jb = 0; jb < NB; jb++) {
             int col = (b0 + jb) * 16;
             __m512 x = _mm512_load_ps(buf[r][jb]);
-            __m512 e = bf_exp16(_mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), sign)));
+            __m512 e = mk_exp16(_mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), sign)));
             __m512 s = _mm512_div_ps(x, _mm512_add_ps(one, e));
             if (!second) {
                 _mm512_mask_storeu_ps(mix + col, mask[jb], _mm512_fmadd_ps(gv, s, _mm512_setzero_ps()));
