@@ -53,14 +53,7 @@ public enum BLAS {
     @inline(__always)
     static func bf16GEMM(m: Int, a: UnsafePointer<Float>, lda: Int, rows: UnsafePointer<Int32>? = nil, w: BF16Matrix,
                          bias: UnsafePointer<Float>? = nil, accumulate: Bool = false, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        if m == 0 || w.n == 0 { return }
-        let rc = w.packed.withUnsafeBufferPointer {
-            moemae_bf16_gemm_ex(a, nil, Int32(lda), rows, Int32(m), Int32(w.k), $0.baseAddress!, Int32(w.n), bias,
-                                bias == nil || accumulate ? 1 : 0, c, Int32(ldc),
-                                kernelCode(w.kernel))
-        }
-        // −1 cannot happen: a BF16Matrix for the AVX-512 kernel is only made after checking the CPU.
-        precondition(rc == 0, "moemae_bf16_gemm failed (\(rc))")
+        bf16GEMMCall(m: m, a32: a, a16: nil, lda: lda, rows: rows, w: w, bias: bias, accumulate: accumulate, c: c, ldc: ldc)
     }
 
     /// ``bf16GEMM(m:a:lda:rows:w:bias:accumulate:c:ldc:)`` with A already in bf16 (`a`: `m × w.k` bf16 values, row
@@ -69,13 +62,23 @@ public enum BLAS {
     @inline(__always)
     static func bf16GEMM(m: Int, bf16 a: UnsafePointer<UInt16>, lda: Int, rows: UnsafePointer<Int32>? = nil, w: BF16Matrix,
                          bias: UnsafePointer<Float>? = nil, accumulate: Bool = false, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        precondition(m == 0 || w.n == 0 || lda % 2 == 0, "bf16 rows must be whole pairs")
+        bf16GEMMCall(m: m, a32: nil, a16: a, lda: lda, rows: rows, w: w, bias: bias, accumulate: accumulate, c: c, ldc: ldc)
+    }
+
+    /// The one call of `moemae_bf16_gemm_ex` behind both forms: exactly one of `a32` (FP32, converted per
+    /// call) and `a16` (bf16 already) is given.
+    @inline(__always)
+    private static func bf16GEMMCall(m: Int, a32: UnsafePointer<Float>?, a16: UnsafePointer<UInt16>?, lda: Int,
+                                     rows: UnsafePointer<Int32>?, w: BF16Matrix, bias: UnsafePointer<Float>?,
+                                     accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int) {
         if m == 0 || w.n == 0 { return }
-        precondition(lda % 2 == 0, "bf16 rows must be whole pairs")
         let rc = w.packed.withUnsafeBufferPointer {
-            moemae_bf16_gemm_ex(nil, a, Int32(lda), rows, Int32(m), Int32(w.k), $0.baseAddress!, Int32(w.n), bias,
+            moemae_bf16_gemm_ex(a32, a16, Int32(lda), rows, Int32(m), Int32(w.k), $0.baseAddress!, Int32(w.n), bias,
                                 bias == nil || accumulate ? 1 : 0, c, Int32(ldc),
                                 kernelCode(w.kernel))
         }
+        // −1 cannot happen: a BF16Matrix for the AVX-512 kernel is only made after checking the CPU.
         precondition(rc == 0, "moemae_bf16_gemm failed (\(rc))")
     }
 
